@@ -1,0 +1,1 @@
+"""phinance-env: Phi-nance projections and backtests as an AWM environment."""

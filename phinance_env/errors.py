@@ -1,0 +1,41 @@
+"""Errors a caller can act on. Each message says what was wrong and what is accepted.
+
+The app maps them to HTTP status codes (and so to MCP ``isError: true``); the CLI prints
+them and exits non-zero. Anything else escaping is a bug.
+"""
+
+from __future__ import annotations
+
+
+class PhinanceError(ValueError):
+    """Base class: bad input or a request the data cannot answer."""
+
+    status_code = 422
+
+
+class UnknownTicker(PhinanceError):
+    status_code = 404
+
+
+class NotFound(PhinanceError):
+    status_code = 404
+
+
+class BadDate(PhinanceError):
+    pass
+
+
+class BadRange(PhinanceError):
+    pass
+
+
+class NotEnoughData(PhinanceError):
+    pass
+
+
+class BadBars(PhinanceError):
+    """An import file was rejected; nothing was written."""
+
+
+class Conflict(PhinanceError):
+    status_code = 409

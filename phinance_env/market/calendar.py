@@ -1,0 +1,91 @@
+"""XNYS trading sessions (exchange_calendars) and the mapping of dates to sessions.
+
+Horizons, windows and purges are all counted in sessions, never calendar days.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from phinance_env.errors import BadDate
+
+# exchange_calendars defaults to a start ~20 years back; our real data begins in 1999.
+CALENDAR_START = "1990-01-02"
+CALENDAR_END = "2030-12-31"
+
+
+@lru_cache(maxsize=1)
+def xnys_sessions() -> pd.DatetimeIndex:
+    """All XNYS sessions 1990..2030 as naive midnight timestamps."""
+    import exchange_calendars as xcals
+
+    cal = xcals.get_calendar("XNYS", start=CALENDAR_START, end=CALENDAR_END)
+    return pd.DatetimeIndex(cal.sessions.tz_localize(None) if cal.sessions.tz else cal.sessions)
+
+
+@lru_cache(maxsize=1)
+def xnys_days() -> np.ndarray:
+    """The same sessions as a sorted ``datetime64[D]`` array (fast searching)."""
+    return xnys_sessions().values.astype("datetime64[D]")
+
+
+def parse_date(value: str | dt.date, field: str = "date") -> dt.date:
+    """Parse ``YYYY-MM-DD`` strictly; anything else is a :class:`BadDate` naming the field."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    try:
+        if len(text) != 10:
+            raise ValueError
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise BadDate(
+            f"{field} {str(value)[:40]!r} is not a date; use YYYY-MM-DD, e.g. 2018-06-29"
+        ) from None
+
+
+def sessions_between(sessions: np.ndarray, start: dt.date, end: dt.date) -> np.ndarray:
+    """Indices of ``sessions`` (sorted datetime64[D]) within [start, end] inclusive."""
+    lo = np.searchsorted(sessions, np.datetime64(start, "D"), side="left")
+    hi = np.searchsorted(sessions, np.datetime64(end, "D"), side="right")
+    return np.arange(lo, hi)
+
+
+def resolve_session(
+    sessions: np.ndarray, day: dt.date, field: str = "as_of_date"
+) -> tuple[int, str | None]:
+    """Map ``day`` to the index of its session in ``sessions`` (datetime64[D], sorted).
+
+    A non-session day resolves to the previous session and returns a note saying so;
+    a day before the first or after the last session is a :class:`BadDate`.
+    """
+    first, last = sessions[0], sessions[-1]
+    target = np.datetime64(day, "D")
+    if target < first or target > last:
+        raise BadDate(
+            f"{field} {day.isoformat()} is outside the data: accepted "
+            f"{_iso(first)}..{_iso(last)}"
+        )
+    idx = int(np.searchsorted(sessions, target, side="right")) - 1
+    if sessions[idx] == target:
+        return idx, None
+    return idx, (
+        f"{day.isoformat()} is not a trading session ({_why_closed(day)}); "
+        f"used the previous session {_iso(sessions[idx])}"
+    )
+
+
+def _why_closed(day: dt.date) -> str:
+    if day.weekday() >= 5:
+        return "weekend"
+    return "exchange holiday or closure"
+
+
+def _iso(value: np.datetime64) -> str:
+    return str(value.astype("datetime64[D]"))
