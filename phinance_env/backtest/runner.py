@@ -100,8 +100,11 @@ def _plan(store: BarStore, symbol: str, start: dt.date, end: dt.date, cfg: WalkF
     if end < first_day or start > last_day:
         raise BadRange(f"{symbol} has data {first_day}..{last_day}; {start}..{end} lies outside it")
     idx = series.between(max(start, first_day), min(end, last_day))
-    if len(idx) == 0:
-        raise BadRange(f"{symbol} has no sessions in {start}..{end}")
+    if len(idx) <= cfg.horizon:
+        raise NotEnoughData(
+            f"{symbol} has {len(idx)} session(s) in {start}..{end}; a {cfg.horizon}-session "
+            f"horizon needs at least {cfg.horizon + 1} to observe one outcome"
+        )
     folds = walk_forward(int(idx[0]), int(idx[-1]), cfg)
     if not folds:
         need = cfg.min_train + cfg.purge_sessions

@@ -21,9 +21,13 @@ CALENDAR_END = "2030-12-31"
 @lru_cache(maxsize=1)
 def xnys_sessions() -> pd.DatetimeIndex:
     """All XNYS sessions 1990..2030 as naive midnight timestamps."""
+    import warnings
+
     import exchange_calendars as xcals
 
-    cal = xcals.get_calendar("XNYS", start=CALENDAR_START, end=CALENDAR_END)
+    with warnings.catch_warnings():  # its own pandas-3 deprecation noise, not ours to fix
+        warnings.simplefilter("ignore")
+        cal = xcals.get_calendar("XNYS", start=CALENDAR_START, end=CALENDAR_END)
     return pd.DatetimeIndex(cal.sessions.tz_localize(None) if cal.sessions.tz else cal.sessions)
 
 

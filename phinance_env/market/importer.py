@@ -108,6 +108,7 @@ def import_bars(store: BarStore, path: str | Path, ticker: str, name: str | None
             conn.execute("UPDATE meta SET value = ? WHERE key = 'fingerprint'", (fingerprint(conn),))
     finally:
         conn.close()
+        store.refresh()
     return {"ticker": symbol, "rows": len(frame),
             "first_session": frame.index[0].date().isoformat(),
             "last_session": frame.index[-1].date().isoformat()}

@@ -57,16 +57,16 @@ def real_frames() -> dict[str, tuple[TickerSpec, pd.DataFrame]]:
 SYNTHETIC_SEED = 20_050_103
 SYNTHETIC_START, SYNTHETIC_END = "2005-01-03", "2018-12-31"
 # Daily GARCH(1,1) with unit-variance Student-t(5) shocks: (long-run daily vol, alpha, beta).
-MARKET_GARCH = (0.0105, 0.09, 0.89)
-SECTOR_GARCH = (0.0060, 0.07, 0.90)
-IDIO_GARCH = (0.0120, 0.05, 0.93)
+MARKET_GARCH = (0.0105, 0.10, 0.88)
+SECTOR_GARCH = (0.0060, 0.08, 0.90)
+IDIO_GARCH = (0.0110, 0.08, 0.90)
 T_DOF = 5.0
 SECTORS = {
     "Technology": [("NOVA", "Nova Systems"), ("QBIT", "Qubit Labs"), ("HELX", "Helix Semiconductor"), ("CLDR", "Cloudridge Software")],
     "Energy": [("PTRX", "Petrox Energy"), ("SOLR", "Solaris Power"), ("GRDL", "Gridline Utilities"), ("OFSH", "Offshore Drilling Co")],
-    "Financials": [("BNKA", "Bank of Avalon"), ("LDGR", "Ledger Capital"), ("INSR", "Insurant Group"), ("PAYX2", "Paysphere Payments")],
+    "Financials": [("BNKA", "Bank of Avalon"), ("LDGR", "Ledger Capital"), ("INSR", "Insurant Group"), ("PAYS", "Paysphere Payments")],
     "Healthcare": [("MEDI", "Medisyn Therapeutics"), ("GENO", "Genome Works"), ("CARE", "Careline Health"), ("BIOS", "Biosphere Pharma")],
-    "Consumer": [("RETL", "Retailia Stores"), ("BRWS", "Brewster Beverages"), ("AUTO3", "Autonomo Motors"), ("HOMR", "Homer Furnishings")],
+    "Consumer": [("RETL", "Retailia Stores"), ("BRWS", "Brewster Beverages"), ("AUTM", "Autonomo Motors"), ("HOMR", "Homer Furnishings")],
 }
 
 

@@ -21,7 +21,7 @@ from phinance_env.errors import UnknownTicker
 from phinance_env.market.calendar import resolve_session, sessions_between
 from phinance_env.market.sources import COLUMNS, TickerSpec
 
-STORE_VERSION = "1"
+STORE_VERSION = "2"
 SYMBOL_RE = re.compile(r"^\^?[A-Z0-9][A-Z0-9._-]{0,11}$")
 
 SCHEMA = """
@@ -98,6 +98,12 @@ class BarStore:
         from phinance_env.market.build import ensure_store
 
         return cls(ensure_store(path))
+
+    def refresh(self) -> None:
+        """Forget cached tickers and series (after the one writer, an import, changed them)."""
+        with self._lock:
+            self._series.clear()
+            self._tickers = None
 
     def connect(self) -> sqlite3.Connection:
         return sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
-from scipy.signal import lfilter
+import pandas as pd
 
 ScaleName = Literal["ewma", "garch"]
 CONE_LEVELS = (0.50, 0.75, 0.90)
@@ -57,8 +57,11 @@ def variance_path(resid: np.ndarray, params: VolParams) -> np.ndarray:
     """
     e2 = np.asarray(resid, dtype=float) ** 2
     v0 = float(e2[:20].mean())
-    tail = lfilter([1.0], [1.0, -params.beta], params.omega + params.alpha * e2, zi=[params.beta * v0])[0]
-    return np.concatenate([[v0], tail])
+    # v[k+1] = beta v[k] + (1 - beta) x[k] with x = (omega + alpha e^2) / (1 - beta): an
+    # exponentially weighted mean, which pandas runs in compiled code (scipy.signal's
+    # lfilter would do too, but importing it costs seconds on every start).
+    x = np.concatenate([[v0], (params.omega + params.alpha * e2) / (1.0 - params.beta)])
+    return pd.Series(x).ewm(alpha=1.0 - params.beta, adjust=False).mean().to_numpy()
 
 
 def horizon_variance(v_next: np.ndarray, h: int, params: VolParams) -> np.ndarray:
