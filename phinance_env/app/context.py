@@ -1,0 +1,125 @@
+"""Per-app context: the state engine, the bar store and engines (loaded lazily), and the
+tool-call scope that makes every call one transaction plus one log line."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from phinance_env.errors import PhinanceError
+from phinance_env.state import ToolCall, configure_engine
+
+MAX_LOGGED_CHARS = 2_000
+
+
+def _loggable(args: dict[str, Any]) -> str:
+    """Arguments as JSON for the log, with long strings cut (a 1 MB note stays out of it)."""
+    def cut(value: Any) -> Any:
+        if isinstance(value, str) and len(value) > MAX_LOGGED_CHARS:
+            return value[:MAX_LOGGED_CHARS] + f"...[{len(value)} chars]"
+        if isinstance(value, list):
+            return [cut(v) for v in value[:50]]
+        if isinstance(value, dict):
+            return {k: cut(v) for k, v in list(value.items())[:50]}
+        return value
+    return json.dumps(cut(args), default=str, allow_nan=False)[: 4 * MAX_LOGGED_CHARS]
+
+
+class AppContext:
+    """Everything a route needs. Heavy parts (pandas, models) load on first use, not at start."""
+
+    def __init__(self, engine: Engine, bar_store_path: str | Path | None = None):
+        self.engine = configure_engine(engine)
+        self.bar_store_path = bar_store_path
+        self._lock = threading.Lock()
+        self._store = None
+        self._projections: dict[str, Any] = {}
+
+    @property
+    def store(self):
+        if self._store is None:
+            with self._lock:
+                if self._store is None:
+                    from phinance_env.market.store import BarStore
+
+                    self._store = BarStore.open(self.bar_store_path)
+        return self._store
+
+    def projections(self, model: str = "ewma"):
+        engine = self._projections.get(model)
+        if engine is None:
+            from phinance_env.projection.engine import ProjectionEngine
+
+            with self._lock:
+                engine = self._projections.setdefault(model, ProjectionEngine(self.store, model))
+        return engine
+
+    def log_failure(self, tool: str, args: dict[str, Any], status: int, message: str) -> None:
+        """The one row a failed call writes, in its own transaction."""
+        with Session(self.engine) as session, session.begin():
+            session.add(ToolCall(tool=tool, arguments=_loggable(args), status="error",
+                                 http_status=status, error=message[:MAX_LOGGED_CHARS]))
+
+    @contextmanager
+    def call(self, tool: str, **args: Any) -> Iterator["CallScope"]:
+        """Run one tool call: commit its writes and an 'ok' log row together, or on error
+        roll everything back, log the failure and answer with a 4xx naming the problem."""
+        scope = CallScope(self.engine)
+        try:
+            yield scope
+            scope.finish(ToolCall(tool=tool, arguments=_loggable(args), status="ok", http_status=200))
+        except PhinanceError as exc:
+            scope.abort()
+            self.log_failure(tool, args, exc.status_code, str(exc))
+            raise HTTPException(exc.status_code, str(exc)) from None
+        except IntegrityError as exc:
+            scope.abort()
+            message = f"conflicts with existing state: {exc.orig}"
+            self.log_failure(tool, args, 409, message)
+            raise HTTPException(409, message) from None
+        except OperationalError as exc:
+            scope.abort()
+            raise HTTPException(503, f"state database unavailable: {exc.orig}") from None
+        except BaseException:
+            scope.abort()
+            raise
+
+
+class CallScope:
+    """The session of one call; the write transaction (BEGIN IMMEDIATE) opens on first use."""
+
+    def __init__(self, engine: Engine):
+        self.session = Session(engine, expire_on_commit=False)
+        self._tx = None
+
+    @property
+    def db(self) -> Session:
+        if self._tx is None:
+            self._tx = self.session.begin()
+        return self.session
+
+    def finish(self, log_row: ToolCall) -> None:
+        self.db.add(log_row)
+        self._tx.commit()
+        self.session.close()
+
+    def abort(self) -> None:
+        if self._tx is not None and self._tx.is_active:
+            self._tx.rollback()
+        self.session.close()
+
+
+def get_context(request: Request) -> AppContext:
+    return request.app.state.ctx
+
+
+ContextDep = Annotated[AppContext, Depends(get_context)]

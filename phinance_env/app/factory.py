@@ -1,0 +1,53 @@
+"""``create_app(engine)``: the FastAPI app whose routes are the MCP tools.
+
+It does not mount MCP: AWM mounts it on the app it serves (``phinance-env serve`` does the
+same through :func:`phinance_env.app.serve.mount_mcp`). Reset, grading and admin are never
+routes here, because every route becomes a tool the agent can call.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+
+from phinance_env.app.context import AppContext
+from phinance_env.app.routers import market, runs, workspace
+
+DESCRIPTION = (
+    "Phi-nance market projections and walk-forward backtests over daily bars (real S&P 500 / "
+    "Nasdaq / VIX data 1999-2018 and a synthetic 20-stock universe 2005-2018), plus a research "
+    "workspace: watchlists, alerts, notes and run logs. Dates are YYYY-MM-DD trading sessions."
+)
+
+
+def create_app(engine: Engine, bar_store_path: str | Path | None = None) -> FastAPI:
+    """The app on the state DB behind ``engine`` and the bar store (default: settings)."""
+    app = FastAPI(title="phinance-env", version="0.1.0", description=DESCRIPTION)
+    app.state.ctx = AppContext(engine, bar_store_path)
+    for router in (market.router, runs.router, workspace.router):
+        app.include_router(router)
+    operations = {route.endpoint: route.operation_id for route in app.routes if hasattr(route, "operation_id")}
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        message = "; ".join(_describe(e) for e in exc.errors()[:5])
+        tool = operations.get(request.scope.get("endpoint"), request.url.path)
+        args = exc.body if isinstance(exc.body, dict) else dict(request.query_params)
+        request.app.state.ctx.log_failure(tool, args, 422, message)
+        return JSONResponse({"detail": message}, status_code=422)
+
+    return app
+
+
+def _describe(error: dict) -> str:
+    where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query"))
+    value = error.get("input")
+    shown = repr(value)[:60] + ("..." if len(repr(value)) > 60 else "")
+    msg = error.get("msg", "invalid").removeprefix("Value error, ")
+    if error.get("type") == "missing":
+        return f"{where or 'body'}: required"
+    return f"{where or 'body'}: {msg} (got {shown})"

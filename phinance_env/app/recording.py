@@ -1,0 +1,57 @@
+"""Write run logs into the state DB (called inside a tool call's transaction)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from phinance_env.state import BacktestFold, BacktestRun, ProjectionRun, TrackedTicker
+
+
+def tracked_symbols(db: Session) -> set[str]:
+    return set(db.scalars(select(TrackedTicker.symbol)))
+
+
+def record_projection(db: Session, packet) -> ProjectionRun:
+    one = packet.horizons[0]
+    c50, c75, c90 = one.cones
+    run = ProjectionRun(
+        ticker=packet.ticker, requested_date=packet.requested_date, as_of=packet.as_of,
+        data_end=packet.data_end, model=packet.model,
+        horizons=",".join(h.horizon for h in packet.horizons), last_close=packet.last_close,
+        direction=one.direction.call, p_up=round(one.direction.up, 6),
+        p_flat=round(one.direction.flat, 6), p_down=round(one.direction.down, 6),
+        drift_bps=one.drift_bps, sigma_bps=one.sigma_bps,
+        cone50_lower_bps=c50.lower_bps, cone50_upper_bps=c50.upper_bps,
+        cone75_lower_bps=c75.lower_bps, cone75_upper_bps=c75.upper_bps,
+        cone90_lower_bps=c90.lower_bps, cone90_upper_bps=c90.upper_bps,
+        annualized_sigma=one.annualized_sigma, confidence=one.confidence,
+        summary=packet.summary, packet_json=packet.model_dump_json(),
+    )
+    db.add(run)
+    db.flush()
+    return run
+
+
+def record_backtest(db: Session, report) -> BacktestRun:
+    p = report.pooled
+    ci = p.auc_ci95 or (None, None)
+    run = BacktestRun(
+        tickers=",".join(report.tickers), start=report.start, end=report.end,
+        horizon=f"{report.config.horizon}d", model=report.scale,
+        n_folds=sum(len(r.folds) for r in report.results), n_obs=p.n_obs,
+        auc=p.auc, auc_ci_low=ci[0], auc_ci_high=ci[1], mean_fold_auc=p.mean_fold_auc,
+        hit_rate=p.hit_rate, coverage_50=p.coverage.c50, coverage_75=p.coverage.c75,
+        coverage_90=p.coverage.c90, pinball_bps=p.pinball_bps, threshold=report.gate.threshold,
+        gate_passed=report.gate.passed, gate_verdict=report.gate.verdict, summary=report.summary,
+        folds=[
+            BacktestFold(ticker=r.ticker, fold=f.fold, train_start=f.train_start, train_end=f.train_end,
+                         test_start=f.test_start, test_end=f.test_end, n_obs=f.n_obs, auc=f.auc,
+                         hit_rate=f.hit_rate, coverage_50=f.coverage.c50,
+                         coverage_75=f.coverage.c75, coverage_90=f.coverage.c90)
+            for r in report.results for f in r.folds
+        ],
+    )
+    db.add(run)
+    db.flush()
+    return run

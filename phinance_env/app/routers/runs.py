@@ -1,0 +1,85 @@
+"""Run-log tools: list and fetch past projection and backtest runs."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlalchemy import func, select
+
+from phinance_env.app.context import ContextDep
+from phinance_env.app.schemas import (
+    BacktestRunDetail, BacktestRunList, BacktestRunPublic, FoldPublic, ProjectionRunDetail,
+    ProjectionRunList, ProjectionRunPublic,
+)
+from phinance_env.errors import NotFound
+from phinance_env.state import BacktestRun, ProjectionRun
+
+router = APIRouter(tags=["runs"])
+Limit = Annotated[int, Query(ge=1, le=100, description="page size, 1-100")]
+Offset = Annotated[int, Query(ge=0, le=1_000_000, description="items to skip")]
+RunId = Annotated[int, Query(ge=1, le=2**62, description="run id from a list or a previous call")]
+
+
+def _public(row, cls):
+    return cls(**{k: getattr(row, k) for k in cls.model_fields if hasattr(row, k)})
+
+
+@router.get("/projection_runs", operation_id="list_projection_runs", response_model=ProjectionRunList)
+def list_projection_runs(
+    ctx: ContextDep,
+    ticker: Annotated[str | None, Query(max_length=40, description="only this ticker")] = None,
+    limit: Limit = 20,
+    offset: Offset = 0,
+) -> ProjectionRunList:
+    """Past projection runs, newest first: ticker, dates, 1-day direction, P(up/flat/down),
+    drift, sigma, 75% cone and summary. Filter by ticker; page with limit/offset."""
+    from phinance_env.market.store import normalize_symbol
+
+    with ctx.call("list_projection_runs", ticker=ticker, limit=limit, offset=offset) as call:
+        query = select(ProjectionRun)
+        if ticker:
+            query = query.where(ProjectionRun.ticker == normalize_symbol(ticker))
+        total = call.db.scalar(select(func.count()).select_from(query.subquery()))
+        rows = call.db.scalars(query.order_by(ProjectionRun.id.desc()).limit(limit).offset(offset)).all()
+        data = [_public(r, ProjectionRunPublic) for r in rows]
+    return ProjectionRunList(data=data, count=len(data), total=total)
+
+
+@router.get("/projection_run", operation_id="get_projection_run", response_model=ProjectionRunDetail)
+def get_projection_run(ctx: ContextDep, run_id: RunId) -> ProjectionRunDetail:
+    """One projection run with every logged field, including the full packet (all horizons)."""
+    with ctx.call("get_projection_run", run_id=run_id) as call:
+        row = call.db.get(ProjectionRun, run_id)
+        if row is None:
+            raise NotFound(f"no projection run with id {run_id}; list_projection_runs shows the ids")
+        fields = {k: getattr(row, k) for k in ProjectionRunDetail.model_fields if k != "packet"}
+        detail = ProjectionRunDetail(**fields, packet=json.loads(row.packet_json))
+    return detail
+
+
+@router.get("/backtest_runs", operation_id="list_backtest_runs", response_model=BacktestRunList)
+def list_backtest_runs(ctx: ContextDep, limit: Limit = 20, offset: Offset = 0) -> BacktestRunList:
+    """Past backtest runs, newest first: tickers, period, AUC, mean fold AUC, 75% coverage, gate."""
+    with ctx.call("list_backtest_runs", limit=limit, offset=offset) as call:
+        total = call.db.scalar(select(func.count(BacktestRun.id)))
+        rows = call.db.scalars(select(BacktestRun).order_by(BacktestRun.id.desc()).limit(limit).offset(offset)).all()
+        data = [_public(r, BacktestRunPublic) for r in rows]
+    return BacktestRunList(data=data, count=len(data), total=total)
+
+
+@router.get("/backtest_run", operation_id="get_backtest_run", response_model=BacktestRunDetail)
+def get_backtest_run(
+    ctx: ContextDep, run_id: RunId,
+    include_folds: Annotated[bool, Query(description="include per-fold metrics")] = True,
+) -> BacktestRunDetail:
+    """One backtest run with pooled metrics, gate and (optionally) every fold's metrics."""
+    with ctx.call("get_backtest_run", run_id=run_id, include_folds=include_folds) as call:
+        row = call.db.get(BacktestRun, run_id)
+        if row is None:
+            raise NotFound(f"no backtest run with id {run_id}; list_backtest_runs shows the ids")
+        fields = {k: getattr(row, k) for k in BacktestRunDetail.model_fields if k != "folds"}
+        folds = [_public(f, FoldPublic) for f in row.folds] if include_folds else []
+        detail = BacktestRunDetail(**fields, folds=folds)
+    return detail

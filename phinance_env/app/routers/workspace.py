@@ -1,0 +1,251 @@
+"""Workspace tools: watchlists, alerts, notes and tracked tickers. Writes change only
+what they name; a refused write changes nothing."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlalchemy import func, select
+
+from phinance_env.app.context import ContextDep
+from phinance_env.app.schemas import (
+    AlertCreate, AlertList, AlertPublic, Deleted, NoteCreate, NoteList, NotePublic,
+    TickerPublic, TrackRequest, WatchlistCreate, WatchlistItemCreate, WatchlistItemPublic,
+    WatchlistList, WatchlistPublic,
+)
+from phinance_env.errors import Conflict, NotFound, PhinanceError
+from phinance_env.state import (
+    Alert, BacktestRun, Note, ProjectionRun, TrackedTicker, Watchlist, WatchlistItem,
+)
+
+router = APIRouter(tags=["workspace"])
+NameQuery = Annotated[str, Query(min_length=1, max_length=64, description="watchlist name")]
+TickerQuery = Annotated[str, Query(min_length=1, max_length=40, description="ticker symbol")]
+THRESHOLD_RANGES = {  # metric -> (accepts, accepted range as text)
+    "p_up": (lambda x: 0 < x < 1, "(0, 1)"),
+    "p_down": (lambda x: 0 < x < 1, "(0, 1)"),
+    "drift_bps": (lambda x: -5000 <= x <= 5000, "[-5000, 5000]"),
+    "sigma_bps": (lambda x: 0 < x <= 20000, "(0, 20000]"),
+    "cone75_width_bps": (lambda x: 0 < x <= 20000, "(0, 20000]"),
+    "annualized_sigma": (lambda x: 0 < x <= 5, "(0, 5]"),
+}
+
+
+def _watchlist(db, name: str) -> Watchlist:
+    wl = db.scalar(select(Watchlist).where(Watchlist.name == name.strip()))
+    if wl is None:
+        names = ", ".join(db.scalars(select(Watchlist.name).order_by(Watchlist.name))) or "none"
+        raise NotFound(f"no watchlist named {name.strip()[:64]!r}; existing: {names}")
+    return wl
+
+
+def _watchlist_public(wl: Watchlist) -> WatchlistPublic:
+    return WatchlistPublic(id=wl.id, name=wl.name, description=wl.description,
+                           items=[WatchlistItemPublic(ticker=i.ticker, note=i.note) for i in wl.items])
+
+
+def _symbols(ctx, tickers: str | list[str]) -> list[str]:
+    items = tickers.split(",") if isinstance(tickers, str) else tickers
+    symbols = [ctx.store.ticker(t).symbol for t in items if str(t).strip()]
+    dupes = sorted({s for s in symbols if symbols.count(s) > 1})
+    if dupes:
+        raise PhinanceError(f"duplicate ticker(s) {', '.join(dupes)}: list each symbol once")
+    if len(symbols) > 50:
+        raise PhinanceError(f"{len(symbols)} tickers given; a watchlist holds at most 50")
+    return symbols
+
+
+@router.post("/watchlists", operation_id="create_watchlist", response_model=WatchlistPublic)
+def create_watchlist(ctx: ContextDep, body: WatchlistCreate) -> WatchlistPublic:
+    """Create a watchlist with a unique name, an optional description and optional initial
+    tickers. A name already in use gives 409."""
+    with ctx.call("create_watchlist", **body.model_dump()) as call:
+        symbols = _symbols(ctx, body.tickers)
+        if call.db.scalar(select(Watchlist.id).where(Watchlist.name == body.name)) is not None:
+            raise Conflict(f"a watchlist named {body.name!r} already exists; pick another name")
+        wl = Watchlist(name=body.name, description=body.description,
+                       items=[WatchlistItem(ticker=s, note="") for s in symbols])
+        call.db.add(wl)
+        call.db.flush()
+        result = _watchlist_public(wl)
+    return result
+
+
+@router.get("/watchlists", operation_id="list_watchlists", response_model=WatchlistList)
+def list_watchlists(ctx: ContextDep) -> WatchlistList:
+    """All watchlists with their tickers and notes, by name."""
+    with ctx.call("list_watchlists") as call:
+        rows = call.db.scalars(select(Watchlist).order_by(Watchlist.name)).all()
+        data = [_watchlist_public(w) for w in rows]
+    return WatchlistList(data=data, count=len(data), total=len(data))
+
+
+@router.delete("/watchlists", operation_id="delete_watchlist", response_model=Deleted)
+def delete_watchlist(ctx: ContextDep, name: NameQuery) -> Deleted:
+    """Delete a watchlist and its items by name. Unknown names give 404."""
+    with ctx.call("delete_watchlist", name=name) as call:
+        wl = _watchlist(call.db, name)
+        call.db.delete(wl)
+    return Deleted(deleted=f"watchlist {wl.name!r}")
+
+
+@router.post("/watchlists/items", operation_id="add_watchlist_item", response_model=WatchlistPublic)
+def add_watchlist_item(ctx: ContextDep, body: WatchlistItemCreate) -> WatchlistPublic:
+    """Add a ticker (with an optional note) to an existing watchlist. A ticker already on
+    the list gives 409; unknown watchlists or tickers give 404."""
+    with ctx.call("add_watchlist_item", **body.model_dump()) as call:
+        wl = _watchlist(call.db, body.watchlist)
+        symbol = ctx.store.ticker(body.ticker).symbol
+        if any(i.ticker == symbol for i in wl.items):
+            raise Conflict(f"{symbol} is already on watchlist {wl.name!r}")
+        if len(wl.items) >= 50:
+            raise PhinanceError(f"watchlist {wl.name!r} is full (50 tickers)")
+        wl.items.append(WatchlistItem(ticker=symbol, note=body.note))
+        call.db.flush()
+        result = _watchlist_public(wl)
+    return result
+
+
+@router.delete("/watchlists/items", operation_id="remove_watchlist_item", response_model=WatchlistPublic)
+def remove_watchlist_item(ctx: ContextDep, watchlist: NameQuery, ticker: TickerQuery) -> WatchlistPublic:
+    """Remove a ticker from a watchlist. A ticker not on the list gives 404."""
+    from phinance_env.market.store import normalize_symbol
+
+    with ctx.call("remove_watchlist_item", watchlist=watchlist, ticker=ticker) as call:
+        wl = _watchlist(call.db, watchlist)
+        symbol = normalize_symbol(ticker)
+        item = next((i for i in wl.items if i.ticker == symbol), None)
+        if item is None:
+            on_list = ", ".join(i.ticker for i in wl.items) or "none"
+            raise NotFound(f"{symbol} is not on watchlist {wl.name!r}; on it: {on_list}")
+        wl.items.remove(item)
+        call.db.flush()
+        result = _watchlist_public(wl)
+    return result
+
+
+@router.post("/alerts", operation_id="create_alert", response_model=AlertPublic)
+def create_alert(ctx: ContextDep, body: AlertCreate) -> AlertPublic:
+    """Create an active alert: notify when `metric` of the ticker's projection at `horizon`
+    crosses `threshold` by `operator`. Thresholds outside the metric's range give 422; an
+    identical alert gives 409."""
+    from phinance_env.projection.engine import parse_horizon
+
+    with ctx.call("create_alert", **body.model_dump()) as call:
+        symbol = ctx.store.ticker(body.ticker).symbol
+        horizon = f"{parse_horizon(body.horizon)}d"
+        accepts, accepted = THRESHOLD_RANGES[body.metric]
+        if not accepts(body.threshold):
+            raise PhinanceError(f"threshold {body.threshold} is out of range for {body.metric}: accepted {accepted}")
+        same = select(Alert.id).where(Alert.ticker == symbol, Alert.metric == body.metric,
+                                      Alert.operator == body.operator, Alert.threshold == body.threshold,
+                                      Alert.horizon == horizon)
+        if call.db.scalar(same) is not None:
+            raise Conflict(f"an identical alert on {symbol} already exists")
+        alert = Alert(ticker=symbol, metric=body.metric, operator=body.operator,
+                      threshold=body.threshold, horizon=horizon, active=True)
+        call.db.add(alert)
+        call.db.flush()
+        result = AlertPublic.model_validate(alert, from_attributes=True)
+    return result
+
+
+@router.get("/alerts", operation_id="list_alerts", response_model=AlertList)
+def list_alerts(
+    ctx: ContextDep,
+    ticker: Annotated[str | None, Query(max_length=40, description="only this ticker")] = None,
+    active_only: Annotated[bool, Query(description="only active alerts")] = False,
+) -> AlertList:
+    """Alerts by id: ticker, metric, operator, threshold, horizon, active."""
+    from phinance_env.market.store import normalize_symbol
+
+    with ctx.call("list_alerts", ticker=ticker, active_only=active_only) as call:
+        query = select(Alert).order_by(Alert.id)
+        if ticker:
+            query = query.where(Alert.ticker == normalize_symbol(ticker))
+        if active_only:
+            query = query.where(Alert.active.is_(True))
+        data = [AlertPublic.model_validate(a, from_attributes=True) for a in call.db.scalars(query)]
+    return AlertList(data=data, count=len(data), total=len(data))
+
+
+@router.delete("/alerts", operation_id="delete_alert", response_model=Deleted)
+def delete_alert(ctx: ContextDep, alert_id: Annotated[int, Query(ge=1, le=2**62, description="alert id")]) -> Deleted:
+    """Delete one alert by id. Unknown ids give 404."""
+    with ctx.call("delete_alert", alert_id=alert_id) as call:
+        alert = call.db.get(Alert, alert_id)
+        if alert is None:
+            raise NotFound(f"no alert with id {alert_id}; list_alerts shows the ids")
+        call.db.delete(alert)
+    return Deleted(deleted=f"alert {alert_id}")
+
+
+@router.post("/notes", operation_id="create_note", response_model=NotePublic)
+def create_note(ctx: ContextDep, body: NoteCreate) -> NotePublic:
+    """Save a research note (title, body) optionally about a ticker and linked to a
+    projection run and/or a backtest run (ids from the run logs)."""
+    with ctx.call("create_note", **body.model_dump()) as call:
+        symbol = ctx.store.ticker(body.ticker).symbol if body.ticker else None
+        if body.projection_run_id and call.db.get(ProjectionRun, body.projection_run_id) is None:
+            raise NotFound(f"no projection run with id {body.projection_run_id}")
+        if body.backtest_run_id and call.db.get(BacktestRun, body.backtest_run_id) is None:
+            raise NotFound(f"no backtest run with id {body.backtest_run_id}")
+        note = Note(title=body.title, body=body.body, ticker=symbol,
+                    projection_run_id=body.projection_run_id, backtest_run_id=body.backtest_run_id)
+        call.db.add(note)
+        call.db.flush()
+        result = NotePublic.model_validate(note, from_attributes=True)
+    return result
+
+
+@router.get("/notes", operation_id="list_notes", response_model=NoteList)
+def list_notes(
+    ctx: ContextDep,
+    ticker: Annotated[str | None, Query(max_length=40, description="only notes about this ticker")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> NoteList:
+    """Research notes, newest first, with their links to runs."""
+    from phinance_env.market.store import normalize_symbol
+
+    with ctx.call("list_notes", ticker=ticker, limit=limit, offset=offset) as call:
+        query = select(Note)
+        if ticker:
+            query = query.where(Note.ticker == normalize_symbol(ticker))
+        total = call.db.scalar(select(func.count()).select_from(query.subquery()))
+        rows = call.db.scalars(query.order_by(Note.id.desc()).limit(limit).offset(offset))
+        data = [NotePublic.model_validate(n, from_attributes=True) for n in rows]
+    return NoteList(data=data, count=len(data), total=total)
+
+
+@router.post("/tracked", operation_id="track_ticker", response_model=TickerPublic)
+def track_ticker(ctx: ContextDep, body: TrackRequest) -> TickerPublic:
+    """Start tracking a ticker of the bar store. Already tracked gives 409."""
+    with ctx.call("track_ticker", **body.model_dump()) as call:
+        t = ctx.store.ticker(body.ticker)
+        if call.db.scalar(select(TrackedTicker.id).where(TrackedTicker.symbol == t.symbol)):
+            raise Conflict(f"{t.symbol} is already tracked")
+        call.db.add(tracked_row(t))
+    return TickerPublic(symbol=t.symbol, name=t.name, source=t.source, sector=t.sector,
+                        first_session=t.first_session, last_session=t.last_session,
+                        bar_count=t.n_bars, tracked=True)
+
+
+@router.delete("/tracked", operation_id="untrack_ticker", response_model=Deleted)
+def untrack_ticker(ctx: ContextDep, ticker: TickerQuery) -> Deleted:
+    """Stop tracking a ticker (its runs, notes and watchlist entries stay). Not tracked gives 404."""
+    from phinance_env.market.store import normalize_symbol
+
+    with ctx.call("untrack_ticker", ticker=ticker) as call:
+        symbol = normalize_symbol(ticker)
+        row = call.db.scalar(select(TrackedTicker).where(TrackedTicker.symbol == symbol))
+        if row is None:
+            raise NotFound(f"{symbol} is not tracked; list_tickers(tracked_only=true) shows tracked tickers")
+        call.db.delete(row)
+    return Deleted(deleted=f"tracked ticker {symbol}")
+
+
+def tracked_row(t) -> TrackedTicker:
+    return TrackedTicker(symbol=t.symbol, name=t.name, source=t.source, sector=t.sector,
+                         first_session=t.first_session, last_session=t.last_session, bar_count=t.n_bars)

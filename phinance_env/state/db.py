@@ -1,0 +1,49 @@
+"""Engines on the state DB: foreign keys on, rollback journal (not WAL), busy timeout.
+
+Why not WAL: upstream ``awm agent`` saves ``final.db`` with a plain file copy while the
+server still runs; commits still sitting in a ``-wal`` file would be missing from the copy.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+
+from phinance_env.state.models import Base
+
+BUSY_TIMEOUT_MS = 15_000
+
+
+def configure_engine(engine: Engine) -> Engine:
+    """Install the pragmas on every new connection of ``engine`` (idempotent)."""
+    if getattr(engine, "_phinance_configured", False):
+        return engine
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn, _record) -> None:
+        dbapi_conn.isolation_level = None  # let SQLAlchemy's "begin" below issue BEGIN
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.execute("PRAGMA journal_mode = DELETE")
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(conn) -> None:
+        # Take the write lock up front: two deferred transactions that both read and then
+        # write would deadlock on the upgrade, and SQLite answers that with "locked" at once.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    engine._phinance_configured = True  # type: ignore[attr-defined]
+    return engine
+
+
+def state_engine(path: str | Path) -> Engine:
+    """An engine on the state DB file at ``path`` (created empty if missing)."""
+    engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000})
+    return configure_engine(engine)
+
+
+def create_schema(engine: Engine) -> None:
+    Base.metadata.create_all(engine)
