@@ -59,8 +59,9 @@ class AppContext:
         if engine is None:
             from phinance_env.projection.engine import ProjectionEngine
 
+            store = self.store  # outside the lock: loading the store takes it too
             with self._lock:
-                engine = self._projections.setdefault(model, ProjectionEngine(self.store, model))
+                engine = self._projections.setdefault(model, ProjectionEngine(store, model))
         return engine
 
     def log_failure(self, tool: str, args: dict[str, Any], status: int, message: str) -> None:
