@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from phinance_env.cli import bars, market
+from phinance_env.cli import awm, bars, market
 from phinance_env.cli.common import run_guarded
 
 app = typer.Typer(
@@ -35,5 +35,6 @@ def main(
 
 app.add_typer(bars.app, name="bars")
 market.register(app)
+awm.register(app)
 
 __all__ = ["app", "run_guarded"]
