@@ -35,3 +35,24 @@ def engine(store):
 def cli_env(cache_dir) -> dict[str, str]:
     """Environment for CLI subprocesses, pointed at the session's bar store."""
     return {**os.environ, "PHINANCE_CACHE_DIR": str(cache_dir)}
+
+
+@pytest.fixture(scope="session")
+def exported(tmp_path_factory, cache_dir) -> Path:
+    """A fresh AWM export of phinance_01 (data folder with gen_*.jsonl and the initial DB)."""
+    from phinance_env.awm.export import export
+
+    os.environ["PHINANCE_CACHE_DIR"] = str(cache_dir)
+    from phinance_env.settings import get_settings
+
+    get_settings.cache_clear()
+    out = tmp_path_factory.mktemp("awm") / "outputs"
+    export("phinance_01", out, envs_file=out.parent / "gen_envs_finance.jsonl", rel_out="outputs")
+    return out
+
+
+@pytest.fixture(scope="session")
+def scenario_tasks(exported):
+    from phinance_env.awm import Scenario, tasks
+
+    return tasks(Scenario.load("phinance_01"), exported / "databases" / "phinance_01.db")

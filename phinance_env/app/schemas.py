@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
 # Text fields: no control characters (newline and tab allowed in long text only).
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64,
@@ -17,6 +17,10 @@ Body = Annotated[str, StringConstraints(min_length=1, max_length=10_000,
 TickerText = Annotated[str, Field(min_length=1, max_length=16, description="ticker symbol, e.g. ^GSPC or NOVA (case-insensitive)")]
 DateText = Annotated[str, Field(max_length=10, description="date YYYY-MM-DD")]
 Model = Literal["ewma", "garch"]
+# Tool schemas say "string": fastapi-mcp turns an anyOf into its first type, so a declared
+# str | list union would reach MCP clients as a string anyway. The HTTP API still takes a
+# real list, and a JSON list written as a string ('["^GSPC", "^IXIC"]') works everywhere.
+TickerList_ = Annotated[str | list[str], WithJsonSchema({"type": "string"})]
 AlertMetric = Literal["p_up", "p_down", "drift_bps", "sigma_bps", "annualized_sigma", "cone75_width_bps"]
 Operator = Literal[">", ">=", "<", "<="]
 
@@ -99,8 +103,8 @@ class ProjectionComparison(Wire):
 
 
 class BacktestRequest(Wire):
-    tickers: str | list[str] = Field(
-        description="comma-separated symbols, e.g. '^GSPC,^IXIC', or a JSON list; 1 to 10, no duplicates")
+    tickers: TickerList_ = Field(
+        description="comma-separated symbols, e.g. '^GSPC,^IXIC', or a JSON list as a string, e.g. '[\"^GSPC\", \"^IXIC\"]'; 1 to 10, no duplicates")
     start: DateText = Field(description="first as-of date of the test period, YYYY-MM-DD (inclusive)")
     end: DateText = Field(description="last date whose data may be used, YYYY-MM-DD (inclusive)")
     horizon: str = Field("1d", description="forecast horizon in sessions: 1d..63d")
@@ -232,7 +236,7 @@ class BacktestRunList(Page):
 class WatchlistCreate(Wire):
     name: Name = Field(description="unique name, 1-64 characters")
     description: ShortText = Field("", description="up to 500 characters")
-    tickers: str | list[str] = Field(default_factory=list, description="optional initial tickers: comma-separated or a list")
+    tickers: TickerList_ = Field(default_factory=list, description="optional initial tickers, comma-separated, e.g. 'NOVA,QBIT'")
 
 
 class WatchlistItemPublic(Wire):

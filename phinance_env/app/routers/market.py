@@ -160,7 +160,7 @@ def run_backtest(ctx: ContextDep, body: BacktestRequest) -> BacktestResult:
     from phinance_env.projection.engine import parse_horizon
 
     with ctx.call("run_backtest", **body.model_dump()) as call:
-        tickers = _ticker_list(body.tickers)
+        tickers = ticker_list(body.tickers)
         cfg = WalkForwardConfig(horizon=parse_horizon(body.horizon))
         report = run(ctx.store, tickers, body.start, body.end, body.model, cfg, body.threshold)
         row = record_backtest(call.db, report)
@@ -182,7 +182,7 @@ def run_backtest(ctx: ContextDep, body: BacktestRequest) -> BacktestResult:
     )
 
 
-def _ticker_list(tickers: str | list[str]) -> str | list[str]:
+def ticker_list(tickers: str | list[str]) -> str | list[str]:
     """Accept 'A,B', ['A', 'B'] and also a JSON list sent as a string ('["A","B"]')."""
     if isinstance(tickers, str) and tickers.strip().startswith("["):
         try:

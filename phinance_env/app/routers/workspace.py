@@ -46,7 +46,10 @@ def _watchlist_public(wl: Watchlist) -> WatchlistPublic:
 
 
 def _symbols(ctx, tickers: str | list[str]) -> list[str]:
-    items = tickers.split(",") if isinstance(tickers, str) else tickers
+    from phinance_env.app.routers.market import ticker_list
+
+    parsed = ticker_list(tickers)
+    items = parsed.split(",") if isinstance(parsed, str) else parsed
     symbols = [ctx.store.ticker(t).symbol for t in items if str(t).strip()]
     dupes = sorted({s for s in symbols if symbols.count(s) > 1})
     if dupes:

@@ -1,0 +1,112 @@
+"""Test helpers: free ports, real uvicorn servers in a thread, a real MCP client, the
+scripted OpenAI-compatible endpoint, and playing solutions through any of them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import shutil
+import socket
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def served(app, port: int | None = None):
+    """Serve ``app`` with a real uvicorn server on 127.0.0.1 in a thread; yields the base URL."""
+    port = port or free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 30
+    while not server.started:
+        if time.time() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def phinance_app(db: Path, mcp: bool = True):
+    from phinance_env.app import create_app, mount_mcp
+    from phinance_env.state import state_engine
+
+    app = create_app(state_engine(db))
+    return mount_mcp(app) if mcp else app
+
+
+def fresh_db(initial: Path, directory: Path, name: str = "final.db") -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    shutil.copyfile(initial, path)
+    return path
+
+
+class McpResult:
+    def __init__(self, is_error: bool, text: str):
+        self.is_error, self.text = is_error, text
+
+    def json(self) -> Any:
+        return json.loads(self.text)
+
+
+async def _mcp_session(url: str, work):
+    from mcp import ClientSession
+    from mcp.client.streamable_http import streamablehttp_client
+
+    async with streamablehttp_client(url) as (read, write, _):
+        async with ClientSession(read, write) as session:
+            await session.initialize()
+            return await work(session)
+
+
+def mcp_list_tools(url: str) -> list:
+    async def work(session):
+        return (await session.list_tools()).tools
+    return asyncio.run(_mcp_session(url, work))
+
+
+def mcp_calls(url: str, calls: list[tuple[str, dict]]) -> list[McpResult]:
+    """Run calls in one MCP session (a real client over streamable HTTP)."""
+    async def work(session):
+        out = []
+        for tool, args in calls:
+            result = await session.call_tool(tool, args)
+            out.append(McpResult(bool(result.isError), "\n".join(c.text for c in result.content if hasattr(c, "text"))))
+        return out
+    return asyncio.run(_mcp_session(url, work))
+
+
+def mcp_play(url: str, solution) -> str:
+    """Play an oracle solution through a real MCP client, resolving $refs from results."""
+    from phinance_env.awm.solution import resolve
+
+    async def work(session):
+        results: list[Any] = []
+        for step in solution.calls:
+            result = await session.call_tool(step.tool, resolve(step.arguments, results))
+            text = "\n".join(c.text for c in result.content if hasattr(c, "text"))
+            results.append({} if result.isError else json.loads(text))
+        return solution.answer
+    return asyncio.run(_mcp_session(url, work))
+
+
+def dump(db: Path, skip: tuple[str, ...] = ()) -> list[str]:
+    """A full SQL dump of a DB (to compare states)."""
+    with sqlite3.connect(db) as conn:
+        return [line for line in conn.iterdump() if not any(f'"{t}"' in line for t in skip)]
