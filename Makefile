@@ -13,14 +13,19 @@ $(BIN)/.installed: pyproject.toml uv.lock
 
 install: $(BIN)/.installed
 
+# Export the AWM data folder (bar store and initial state DB built on first use), then
+# serve phinance_01 exactly as a stock AWM environment: MCP at http://127.0.0.1:8001/mcp
 start: install
-	$(BIN)/phinance-env project '^GSPC' --as-of 2018-06-29
+	$(BIN)/phinance-env export
+	$(BIN)/awm env start --scenario phinance_01 --envs_load_path gen_envs_finance.jsonl --port 8001
 
 test: install
 	$(BIN)/python -m pytest -q
 
 bench: install
 	$(BIN)/python benchmarks/core.py
+	$(BIN)/phinance-env export
+	$(BIN)/python benchmarks/awm_env.py
 
 clean:
 	rm -rf .venv .pytest_cache

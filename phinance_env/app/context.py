@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -77,7 +77,7 @@ class AppContext:
         scope = CallScope(self.engine)
         try:
             yield scope
-            scope.finish(ToolCall(tool=tool, arguments=_loggable(args), status="ok", http_status=200))
+            scope.finish(dict(tool=tool, arguments=_loggable(args), status="ok", http_status=200))
         except PhinanceError as exc:
             scope.abort()
             self.log_failure(tool, args, exc.status_code, str(exc))
@@ -108,8 +108,8 @@ class CallScope:
             self._tx = self.session.begin()
         return self.session
 
-    def finish(self, log_row: ToolCall) -> None:
-        self.db.add(log_row)
+    def finish(self, log_row: dict) -> None:
+        self.db.execute(insert(ToolCall).values(**log_row))  # Core insert: no ORM flush cost
         self._tx.commit()
         self.session.close()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from phinance_env.state import BacktestFold, BacktestRun, ProjectionRun, TrackedTicker
@@ -12,10 +12,11 @@ def tracked_symbols(db: Session) -> set[str]:
     return set(db.scalars(select(TrackedTicker.symbol)))
 
 
-def record_projection(db: Session, packet) -> ProjectionRun:
+def record_projection(db: Session, packet) -> int:
+    """Insert the run (Core insert: projections are the hot path) and return its id."""
     one = packet.horizons[0]
     c50, c75, c90 = one.cones
-    run = ProjectionRun(
+    values = dict(
         ticker=packet.ticker, requested_date=packet.requested_date, as_of=packet.as_of,
         data_end=packet.data_end, model=packet.model,
         horizons=",".join(h.horizon for h in packet.horizons), last_close=packet.last_close,
@@ -28,9 +29,7 @@ def record_projection(db: Session, packet) -> ProjectionRun:
         annualized_sigma=one.annualized_sigma, confidence=one.confidence,
         summary=packet.summary, packet_json=packet.model_dump_json(),
     )
-    db.add(run)
-    db.flush()
-    return run
+    return db.execute(insert(ProjectionRun).values(**values)).inserted_primary_key[0]
 
 
 def record_backtest(db: Session, report) -> BacktestRun:

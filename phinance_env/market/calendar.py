@@ -9,7 +9,6 @@ import datetime as dt
 from functools import lru_cache
 
 import numpy as np
-import pandas as pd
 
 from phinance_env.errors import BadDate
 
@@ -19,9 +18,11 @@ CALENDAR_END = "2030-12-31"
 
 
 @lru_cache(maxsize=1)
-def xnys_sessions() -> pd.DatetimeIndex:
+def xnys_sessions() -> "pd.DatetimeIndex":
     """All XNYS sessions 1990..2030 as naive midnight timestamps."""
     import warnings
+
+    import pandas as pd
 
     import exchange_calendars as xcals
 

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 
 from phinance_env.market.calendar import xnys_sessions
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 COLUMNS = ["open", "high", "low", "close", "volume"]
 
@@ -35,6 +39,7 @@ REAL_TICKERS = [
 
 def real_frames() -> dict[str, tuple[TickerSpec, pd.DataFrame]]:
     """The real daily bars bundled in ``arch`` (1999-01-04..2018-12-31; VIX 2014-2019)."""
+    import pandas as pd
     from arch.data import nasdaq, sp500, vix
 
     out: dict[str, tuple[TickerSpec, pd.DataFrame]] = {}
@@ -91,6 +96,8 @@ def synthetic_frames() -> dict[str, tuple[TickerSpec, pd.DataFrame]]:
     correlate within sectors. Opens gap from the prior close, highs/lows extend the body by
     a half-normal multiple of the day's volatility. Same seed, same bars, on every machine.
     """
+    import pandas as pd
+
     rng = np.random.default_rng(SYNTHETIC_SEED)
     sessions = xnys_sessions()
     sessions = sessions[(sessions >= SYNTHETIC_START) & (sessions <= SYNTHETIC_END)]

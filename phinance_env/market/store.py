@@ -13,13 +13,16 @@ import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from phinance_env.errors import UnknownTicker
 from phinance_env.market.calendar import resolve_session, sessions_between
 from phinance_env.market.sources import COLUMNS, TickerSpec
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 STORE_VERSION = "2"
 SYMBOL_RE = re.compile(r"^\^?[A-Z0-9][A-Z0-9._-]{0,11}$")
@@ -152,8 +155,10 @@ class BarStore:
         self._series[symbol] = series
         return series
 
-    def bars(self, text: str, start: dt.date | None = None, end: dt.date | None = None) -> pd.DataFrame:
+    def bars(self, text: str, start: dt.date | None = None, end: dt.date | None = None) -> "pd.DataFrame":
         """Bars of one ticker in [start, end] (inclusive) as a DataFrame indexed by session."""
+        import pandas as pd  # not at import time: listing tickers should not pay for pandas
+
         s = self.series(text)
         lo = s.sessions[0].astype(object) if start is None else start
         hi = s.sessions[-1].astype(object) if end is None else end
@@ -164,7 +169,7 @@ class BarStore:
         )
 
 
-def write_ticker(conn: sqlite3.Connection, spec: TickerSpec, frame: pd.DataFrame) -> None:
+def write_ticker(conn: sqlite3.Connection, spec: TickerSpec, frame: "pd.DataFrame") -> None:
     """Insert one ticker and its bars (caller owns the transaction)."""
     days = frame.index.strftime("%Y-%m-%d")
     conn.execute(

@@ -26,6 +26,9 @@ def configure_engine(engine: Engine) -> Engine:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys = ON")
         cur.execute("PRAGMA journal_mode = DELETE")
+        # NORMAL skips the fsyncs that only guard against power loss: a killed process
+        # loses nothing, and episode DBs are disposable copies. Halves the cost of a commit.
+        cur.execute("PRAGMA synchronous = NORMAL")
         cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         cur.close()
 

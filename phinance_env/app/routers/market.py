@@ -107,8 +107,8 @@ def get_projection(
     with ctx.call("get_projection", ticker=ticker, as_of_date=as_of_date, horizon=horizon, model=model) as call:
         horizons = (parse_horizon(horizon),) if horizon else DEFAULT_HORIZONS
         packet = ctx.projections(model).project(ticker, as_of_date, horizons)
-        run = record_projection(call.db, packet)
-    return ProjectionResult(run_id=run.id, packet=json.loads(packet.model_dump_json()), summary=packet.summary)
+        run_id = record_projection(call.db, packet)
+    return ProjectionResult(run_id=run_id, packet=json.loads(packet.model_dump_json()), summary=packet.summary)
 
 
 RankBy = Literal["p_up", "p_down", "drift_bps", "sigma_bps", "annualized_sigma"]
@@ -134,14 +134,14 @@ def compare_projections(
         rows = []
         for symbol in parse_tickers(tickers):
             packet = ctx.projections().project(symbol, as_of_date, (h,))
-            run = record_projection(call.db, packet)
+            run_id = record_projection(call.db, packet)
             hp = next(x for x in packet.horizons if x.sessions == h)
             rows.append(dict(ticker=packet.ticker, as_of=packet.as_of, direction=hp.direction.call,
                              p_up=round(hp.direction.up, 4), p_down=round(hp.direction.down, 4),
                              drift_bps=hp.drift_bps, sigma_bps=hp.sigma_bps,
                              annualized_sigma=hp.annualized_sigma,
                              cone75_lower_bps=hp.cones[1].lower_bps, cone75_upper_bps=hp.cones[1].upper_bps,
-                             run_id=run.id))
+                             run_id=run_id))
         rows.sort(key=lambda r: (-r[rank_by], r["ticker"]))
     data = [RankedProjection(rank=i + 1, **r) for i, r in enumerate(rows)]
     return ProjectionComparison(horizon=f"{h}d", rank_by=rank_by, data=data, count=len(data))

@@ -1,0 +1,89 @@
+"""The export as stock AWM tools read it, the committed env file, discovery, durability."""
+
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import pytest
+
+from phinance_env.awm.export import ENVS_FILE, check_envs_file, env_row
+from phinance_env.awm.scenario import Scenario
+from tests.support import dump
+
+BIN = Path(sys.executable).parent
+REPO = Path(__file__).resolve().parents[2]
+STOCK_FILES = ["gen_scenario.jsonl", "gen_tasks.jsonl", "gen_db.jsonl", "gen_sample.jsonl", "gen_spec.jsonl",
+               "gen_envs.jsonl", "gen_verifier.jsonl", "gen_verifier.pure_code.jsonl"]
+
+
+def test_export_writes_every_stock_file(exported):
+    for name in STOCK_FILES:
+        rows = [json.loads(line) for line in (exported / name).read_text().splitlines()]
+        assert rows, name
+    tasks = json.loads((exported / "gen_tasks.jsonl").read_text())
+    assert tasks["scenario"] == "phinance_01" and len(tasks["tasks"]) == 12
+    scenario = json.loads((exported / "gen_scenario.jsonl").read_text())
+    assert scenario["name"] == "phinance_01" and len(scenario["description"]) > 200
+
+
+@pytest.mark.integration
+def test_awm_reset_db_rebuilds_the_same_initial_state(exported, tmp_path):
+    out = subprocess.run(
+        [str(BIN / "awm"), "env", "reset_db", "--input_db", str(exported / "gen_db.jsonl"),
+         "--input_sample", str(exported / "gen_sample.jsonl"), "--database_dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    rebuilt = tmp_path / "phinance_01.db"
+    assert dump(rebuilt) == dump(exported / "databases" / "phinance_01.db")
+    with sqlite3.connect(rebuilt) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM watchlists").fetchone()[0] == 4
+        assert conn.execute("SELECT COUNT(*) FROM backtest_folds").fetchone()[0] > 5
+
+
+def test_committed_env_file_is_current_and_survives_awm_rewriting():
+    assert check_envs_file("phinance_01", REPO / ENVS_FILE) is None
+    out = subprocess.run([str(BIN / "phinance-env"), "export", "--check"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    code = env_row(Scenario.load("phinance_01"))["full_code"].splitlines()
+    assert sum("create_engine(" in line for line in code) == 1
+    assert sum("uvicorn.run(app" in line for line in code) == 1
+    assert "    uvicorn.run(app, host=\"127.0.0.1\", port=8001)" in code
+    assert not any("FastApiMCP" in line for line in code)  # AWM mounts MCP itself
+
+
+def test_check_reports_a_stale_env_file(tmp_path):
+    stale = tmp_path / ENVS_FILE
+    shutil.copy(REPO / ENVS_FILE, stale)
+    stale.write_text(stale.read_text().replace("phinance_01.db", "other.db"))
+    assert "stale" in check_envs_file("phinance_01", stale)
+    assert "missing" in check_envs_file("phinance_01", tmp_path / "none.jsonl")
+
+
+def test_awm_environments_entry_point_lists_the_files(cache_dir, tmp_path):
+    (ep,) = [e for e in entry_points(group="awm.environments") if e.name == "phinance_01"]
+    files = ep.load()(out_dir=tmp_path / "env")
+    for name in ("gen_envs", "gen_tasks", "gen_verifier.pure_code", "gen_db", "gen_sample"):
+        assert Path(files[name]).is_file()
+    row = json.loads(Path(files["gen_envs"]).read_text())
+    assert Path(row["db_path"]).is_absolute() and Path(row["db_path"]).is_file()
+
+
+def test_a_plain_file_copy_right_after_a_write_holds_it(exported, tmp_path):
+    """AWM saves final.db with a plain copy while the server runs: no WAL may hide commits."""
+    from phinance_env.app.client import AppClient
+    from tests.support import fresh_db, phinance_app
+
+    db = fresh_db(exported / "databases" / "phinance_01.db", tmp_path)
+    client = AppClient(phinance_app(db, mcp=False))
+    client.call("create_watchlist", {"name": "Copied", "tickers": "NOVA"})
+    copy = tmp_path / "copy.db"
+    shutil.copy2(db, copy)  # the server's engine is still open
+    assert not Path(f"{db}-wal").exists()
+    with sqlite3.connect(copy) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+        assert conn.execute("SELECT COUNT(*) FROM watchlists WHERE name = 'Copied'").fetchone()[0] == 1
+    client.close()
