@@ -43,6 +43,13 @@ class AppContext:
         self._lock = threading.Lock()
         self._store = None
         self._projections: dict[str, Any] = {}
+        self._backtests: dict[tuple, Any] = {}
+
+    def use_engine(self, engine: Engine) -> Engine:
+        """Point the tools at another state DB (a new episode); returns the previous engine.
+        The bar store and model caches stay: they do not depend on the state DB."""
+        previous, self.engine = self.engine, configure_engine(engine)
+        return previous
 
     @property
     def store(self):
@@ -63,6 +70,22 @@ class AppContext:
             with self._lock:
                 engine = self._projections.setdefault(model, ProjectionEngine(store, model))
         return engine
+
+    def backtest(self, tickers, start: str, end: str, model: str, config, threshold: float):
+        """``run_backtest`` with a small cache: reports are deterministic in their inputs, and
+        rollouts ask the same backtests over and over."""
+        from phinance_env.backtest import run_backtest
+        from phinance_env.backtest.runner import parse_tickers
+
+        key = (tuple(parse_tickers(tickers)), start, end, model, config, threshold)
+        report = self._backtests.get(key)
+        if report is None:
+            report = run_backtest(self.store, list(key[0]), start, end, model, config, threshold)
+            with self._lock:
+                self._backtests[key] = report
+                while len(self._backtests) > 64:
+                    self._backtests.pop(next(iter(self._backtests)))
+        return report
 
     def log_failure(self, tool: str, args: dict[str, Any], status: int, message: str) -> None:
         """The one row a failed call writes, in its own transaction."""

@@ -46,13 +46,19 @@ def code_string(name: str, expected: dict[str, Any], mode: Mode) -> str:
     return "\n".join(lines).rstrip() + f"\n\n\nEXPECTED = json.loads({payload!r})\n"
 
 
-def run_code_string(code: str, mode: Mode, initial_db: str, final_db: str, final_answer: str = "") -> Any:
-    """Exec a code string the way AWM does and call its first ``def verify_`` function."""
+@lru_cache(maxsize=1024)
+def _entry_point(code: str):
+    """Exec a code string once, as AWM does, and return its first ``def verify_`` function."""
     entry = next(line.strip().split("(")[0][4:] for line in code.splitlines()
                  if line.strip().startswith("def verify_"))
     namespace: dict[str, Any] = {}
-    exec(compile(code, f"<verifier {mode}>", "exec"), namespace)  # noqa: S102 - our own code
-    fn = namespace[entry]
+    exec(compile(code, "<verifier>", "exec"), namespace)  # noqa: S102 - code from our export
+    return namespace[entry]
+
+
+def run_code_string(code: str, mode: Mode, initial_db: str, final_db: str, final_answer: str = "") -> Any:
+    """Run a verifier code string the way AWM does (its first ``def verify_`` function)."""
+    fn = _entry_point(code)
     if mode == "code":
         return fn(initial_db_path=initial_db, final_db_path=final_db, final_answer=final_answer)
     return fn(initial_db_path=initial_db, final_db_path=final_db)

@@ -15,8 +15,11 @@ from phinance_env.state.models import Base
 BUSY_TIMEOUT_MS = 15_000
 
 
-def configure_engine(engine: Engine) -> Engine:
-    """Install the pragmas on every new connection of ``engine`` (idempotent)."""
+def configure_engine(engine: Engine, synchronous: str = "NORMAL") -> Engine:
+    """Install the pragmas on every new connection of ``engine`` (idempotent).
+
+    ``synchronous`` NORMAL skips the fsyncs that only guard against power loss (a killed
+    process loses nothing); episodes pass OFF, as their DBs are disposable copies."""
     if getattr(engine, "_phinance_configured", False):
         return engine
 
@@ -26,9 +29,7 @@ def configure_engine(engine: Engine) -> Engine:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys = ON")
         cur.execute("PRAGMA journal_mode = DELETE")
-        # NORMAL skips the fsyncs that only guard against power loss: a killed process
-        # loses nothing, and episode DBs are disposable copies. Halves the cost of a commit.
-        cur.execute("PRAGMA synchronous = NORMAL")
+        cur.execute(f"PRAGMA synchronous = {synchronous}")
         cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         cur.close()
 
@@ -42,10 +43,12 @@ def configure_engine(engine: Engine) -> Engine:
     return engine
 
 
-def state_engine(path: str | Path) -> Engine:
+def state_engine(path: str | Path, synchronous: str = "NORMAL") -> Engine:
     """An engine on the state DB file at ``path`` (created empty if missing)."""
+    if synchronous not in ("OFF", "NORMAL", "FULL"):
+        raise ValueError(f"synchronous {synchronous!r}: use OFF, NORMAL or FULL")
     engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000})
-    return configure_engine(engine)
+    return configure_engine(engine, synchronous)
 
 
 def create_schema(engine: Engine) -> None:

@@ -156,13 +156,12 @@ def run_backtest(ctx: ContextDep, body: BacktestRequest) -> BacktestResult:
     pinball loss, and the gate: PASS when pooled AUC >= threshold and its CI lower bound
     > 0.5. Expect FAIL on indices: next-day direction is barely predictable. Logged as a run."""
     from phinance_env.backtest import WalkForwardConfig
-    from phinance_env.backtest import run_backtest as run
     from phinance_env.projection.engine import parse_horizon
 
     with ctx.call("run_backtest", **body.model_dump()) as call:
         tickers = ticker_list(body.tickers)
         cfg = WalkForwardConfig(horizon=parse_horizon(body.horizon))
-        report = run(ctx.store, tickers, body.start, body.end, body.model, cfg, body.threshold)
+        report = ctx.backtest(tickers, body.start, body.end, body.model, cfg, body.threshold)
         row = record_backtest(call.db, report)
     p = report.pooled
     return BacktestResult(

@@ -1,0 +1,61 @@
+"""What an episode needs from an AWM data folder: task texts, code verifiers, the initial
+DB and (for our scenarios) oracle solutions. Works on the stock file names."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from phinance_env.awm.solution import Solution
+
+
+def _jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+@dataclass(frozen=True)
+class ScenarioData:
+    scenario: str
+    data_dir: Path
+    initial_db: Path
+    tasks: list[str]
+    verifiers: dict[int, str] = field(repr=False)
+    solutions: dict[int, Solution] = field(repr=False)
+
+    def task(self, task_id: int) -> str:
+        if not 0 <= task_id < len(self.tasks):
+            raise ValueError(f"task_id {task_id} is out of range: {self.scenario} has tasks 0..{len(self.tasks) - 1}")
+        return self.tasks[task_id]
+
+
+@lru_cache(maxsize=16)
+def load_scenario_data(scenario: str, data_dir: str | None = None) -> ScenarioData:
+    """Read a data folder (default: our export of ``scenario`` in the cache)."""
+    from awm.tools import normalize_scenario_name
+
+    if data_dir is None:
+        from phinance_env.awm.registry import environment
+
+        folder = Path(environment(scenario)["data_dir"])
+    else:
+        folder = Path(data_dir)
+    key = normalize_scenario_name(scenario)
+
+    def mine(rows):
+        return [r for r in rows if normalize_scenario_name(r.get("scenario", r.get("name", ""))) == key]
+
+    tasks = mine(_jsonl(folder / "gen_tasks.jsonl"))
+    envs = mine(_jsonl(folder / "gen_envs.jsonl"))
+    if not tasks or not envs:
+        raise ValueError(f"scenario {scenario!r} is not in {folder}")
+    db = Path(envs[0]["db_path"])
+    if not db.is_absolute():
+        candidates = [folder / db, folder.parent / db, folder / "databases" / db.name]
+        db = next((c for c in candidates if c.is_file()), candidates[0])
+    verifiers = {r["task_idx"]: r["verification"]["code"] for r in mine(_jsonl(folder / "gen_verifier.pure_code.jsonl"))}
+    solutions_file = folder / "gen_solutions.jsonl"
+    solutions = ({r["task_idx"]: Solution.model_validate(r["solution"]) for r in mine(_jsonl(solutions_file))}
+                 if solutions_file.is_file() else {})
+    return ScenarioData(key, folder, db, tasks[0]["tasks"], verifiers, solutions)

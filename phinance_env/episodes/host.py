@@ -1,0 +1,89 @@
+"""Where an episode's tools live: one app per worker, reused across episodes, with the
+episode's state DB swapped in. ``asgi`` talks MCP in memory to fastapi-mcp, which calls the
+app through httpx's ASGI transport (no sockets); ``mcp`` runs a real uvicorn server on a
+free 127.0.0.1 port and a real MCP client over streamable HTTP."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Literal
+
+Transport = Literal["asgi", "mcp"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class EpisodeHost:
+    def __init__(self, transport: Transport = "asgi", bar_store_path: str | Path | None = None):
+        from fastapi_mcp import FastApiMCP
+        from sqlalchemy import create_engine
+
+        from phinance_env.app.factory import create_app
+
+        if transport not in ("asgi", "mcp"):
+            raise ValueError(f"transport {transport!r}: use asgi or mcp")
+        self.transport = transport
+        self.app = create_app(create_engine("sqlite://"), bar_store_path)
+        self.mcp = FastApiMCP(self.app)
+        self.url: str | None = None
+        self._server = None
+        if transport == "mcp":
+            self.mcp.mount_http()
+            self._start_server()
+
+    def _start_server(self) -> None:
+        import uvicorn
+
+        port = free_port()
+        self._server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=port, log_level="error"))
+        thread = threading.Thread(target=self._server.run, daemon=True, name="phinance-episode-server")
+        thread.start()
+        deadline = time.time() + 60
+        while not self._server.started:
+            if time.time() > deadline or not thread.is_alive():
+                raise RuntimeError("episode server did not start")
+            time.sleep(0.01)
+        self.url = f"http://127.0.0.1:{port}/mcp"
+
+    @property
+    def alive(self) -> bool:
+        return self.transport == "asgi" or (self._server is not None and self._server.started and not self._server.should_exit)
+
+    @asynccontextmanager
+    async def session(self, db_path: Path) -> AsyncIterator:
+        """An MCP client session whose tools act on ``db_path`` for the episode's duration."""
+        from mcp import ClientSession
+
+        from phinance_env.state import state_engine
+
+        engine = state_engine(db_path, synchronous="OFF")  # a disposable episode copy
+        previous = self.app.state.ctx.use_engine(engine)
+        previous.dispose()
+        try:
+            if self.transport == "asgi":
+                from mcp.shared.memory import create_connected_server_and_client_session
+
+                async with create_connected_server_and_client_session(self.mcp.server) as session:
+                    yield session
+            else:
+                from mcp.client.streamable_http import streamablehttp_client
+
+                async with streamablehttp_client(self.url) as (read, write, _):
+                    async with ClientSession(read, write) as session:
+                        await session.initialize()
+                        yield session
+        finally:
+            engine.dispose()  # closes the file before the episode's final.db is read
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True

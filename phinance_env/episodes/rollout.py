@@ -1,0 +1,143 @@
+"""Many episodes: a process pool (one host per worker, reused), results appended to
+``rollouts.jsonl`` as they finish, resumable, with a summary table. A Ray backend runs the
+same episode function as Ray tasks when one machine is not enough."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections import Counter, defaultdict
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from phinance_env.episodes.episode import EpisodeResult, run_episode
+
+RETRY_KINDS = {"worker_died"}  # recorded, but a rerun tries these episodes again
+
+
+@dataclass(frozen=True)
+class RolloutConfig:
+    scenario: str = "phinance_01"
+    tasks: tuple[int, ...] | None = None  # None: all
+    policy: str = "oracle"
+    repeats: int = 1
+    workers: int = 1
+    transport: str = "asgi"
+    out: Path = Path("runs")
+    seed: int = 0
+    max_turns: int = 30
+    data_dir: str | None = None
+    openai: dict[str, Any] = field(default_factory=dict)
+
+    def episode_seed(self, task_id: int, repeat: int) -> int:
+        return self.seed * 1_000_003 + task_id * 1_009 + repeat
+
+
+_HOST = None  # one per worker process
+
+
+def _host(transport: str):
+    global _HOST
+    if _HOST is None or _HOST.transport != transport or not _HOST.alive:
+        from phinance_env.episodes.host import EpisodeHost
+
+        _HOST = EpisodeHost(transport)
+    return _HOST
+
+
+def episode_job(cfg: RolloutConfig, task_id: int, repeat: int) -> dict[str, Any]:
+    """Run one episode in this process (pool worker, Ray task or the caller)."""
+    from phinance_env.episodes.data import load_scenario_data
+    from phinance_env.episodes.policies import make_policy
+
+    data = load_scenario_data(cfg.scenario, cfg.data_dir)
+    policy = make_policy(cfg.policy, data.solutions.get(task_id), cfg.episode_seed(task_id, repeat), **cfg.openai)
+    run_dir = cfg.out / data.scenario / cfg.policy / f"task{task_id:03d}_r{repeat:03d}"
+    result = asyncio.run(run_episode(_host(cfg.transport), data, task_id, policy, run_dir, repeat, cfg.max_turns))
+    return result.to_json()
+
+
+def _key(row: dict) -> tuple:
+    return (row["scenario"], row["task_id"], row["repeat"], row["policy"])
+
+
+def _done(path: Path) -> dict[tuple, dict]:
+    rows = {}
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut by a crash: its episode runs again
+            rows[_key(row)] = row
+    return {k: r for k, r in rows.items() if r.get("error_kind") not in RETRY_KINDS}
+
+
+def rollout(cfg: RolloutConfig, progress=None) -> list[dict]:
+    """Run every (task, repeat) not already in ``rollouts.jsonl``; returns all rows."""
+    from phinance_env.episodes.data import load_scenario_data
+
+    data = load_scenario_data(cfg.scenario, cfg.data_dir)
+    task_ids = list(cfg.tasks) if cfg.tasks is not None else list(range(len(data.tasks)))
+    for t in task_ids:
+        data.task(t)
+    if cfg.policy == "oracle" and (missing := [t for t in task_ids if t not in data.solutions]):
+        raise ValueError(f"no oracle solution for tasks {missing} in {data.data_dir}")
+    cfg.out.mkdir(parents=True, exist_ok=True)
+    path = cfg.out / "rollouts.jsonl"
+    done = _done(path)
+    jobs = [(t, r) for t in task_ids for r in range(cfg.repeats)
+            if (data.scenario, t, r, cfg.policy) not in done]
+    with path.open("a") as sink:
+        def record(row: dict) -> None:
+            sink.write(json.dumps(row, ensure_ascii=False) + "\n")
+            sink.flush()
+            done[_key(row)] = row
+            if progress:
+                progress(1)
+        if cfg.workers <= 1:
+            for t, r in jobs:
+                record(episode_job(cfg, t, r))
+        else:
+            _pool_run(cfg, jobs, record)
+    return [done[k] for k in sorted(done) if k[0] == data.scenario and k[3] == cfg.policy
+            and k[1] in task_ids and k[2] < cfg.repeats]
+
+
+def _pool_run(cfg: RolloutConfig, jobs: list[tuple[int, int]], record) -> None:
+    """A worker that dies fails only its in-flight episodes (recorded as worker_died); the
+    pool is rebuilt and the rest continue."""
+    pending = list(jobs)
+    while pending:
+        with ProcessPoolExecutor(max_workers=cfg.workers) as pool:
+            futures = {pool.submit(episode_job, cfg, t, r): (t, r) for t, r in pending}
+            pending = []
+            for future in as_completed(futures):
+                t, r = futures[future]
+                try:
+                    record(future.result())
+                except BrokenProcessPool:
+                    record(EpisodeResult(cfg.scenario, t, r, cfg.policy, error_kind="worker_died",
+                                         error="the worker process died during this episode").to_json())
+                except Exception as exc:  # noqa: BLE001 - one episode's failure is recorded, not fatal
+                    record(EpisodeResult(cfg.scenario, t, r, cfg.policy, error_kind="episode_error",
+                                         error=f"{type(exc).__name__}: {exc}"[:500]).to_json())
+
+
+def summarize(rows: list[dict]) -> dict[str, Any]:
+    by_task: dict[int, list[float]] = defaultdict(list)
+    for row in rows:
+        by_task[row["task_id"]].append(row["reward"])
+    n = len(rows)
+    return {
+        "episodes": n,
+        "success_rate": round(sum(r["reward"] for r in rows) / n, 4) if n else None,
+        "per_task": {t: round(sum(v) / len(v), 4) for t, v in sorted(by_task.items())},
+        "mean_turns": round(sum(r["turns"] for r in rows) / n, 2) if n else None,
+        "failures": dict(Counter(r["error_kind"] or ("wrong" if r["reward"] == 0 else "ok") for r in rows)),
+        "workers": os.cpu_count(),
+    }
