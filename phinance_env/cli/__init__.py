@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from phinance_env.cli import awm, bars, market
+from phinance_env.cli import awm, bars, episodes, market
 from phinance_env.cli.common import run_guarded
 
 app = typer.Typer(
@@ -36,5 +36,6 @@ def main(
 app.add_typer(bars.app, name="bars")
 market.register(app)
 awm.register(app)
+episodes.register(app)
 
 __all__ = ["app", "run_guarded"]

@@ -108,6 +108,17 @@ class _ServerDown(RuntimeError):
     pass
 
 
+def rescore(run_dir: Path, data: ScenarioData) -> dict[str, Any]:
+    """Score a written run directory again, the way upstream ``awm verify --mode code`` does:
+    the final answer is the last assistant message of ``trajectory.json``'s messages."""
+    from phinance_env.awm.verifiers import run_code_string
+
+    trajectory = json.loads((run_dir / "trajectory.json").read_text())
+    answer = next((m.get("content", "") for m in reversed(trajectory["messages"]) if m.get("role") == "assistant"), "")
+    return run_code_string(data.verifiers[trajectory["task_id"]], "code", str(run_dir / "initial.db"),
+                           str(run_dir / "final.db"), answer)
+
+
 async def _execute(session, call: dict, tools: list[dict], res: EpisodeResult) -> str:
     if call["name"] == "list_tools":
         return format_tools(tools)

@@ -37,6 +37,10 @@ class EpisodeHost:
         self.url: str | None = None
         self._server = None
         if transport == "mcp":
+            import logging
+
+            # The MCP server logs a closed SSE stream at every client disconnect: noise here.
+            logging.getLogger("mcp.server.streamable_http").setLevel(logging.CRITICAL)
             self.mcp.mount_http()
             self._start_server()
 

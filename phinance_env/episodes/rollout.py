@@ -92,6 +92,9 @@ def rollout(cfg: RolloutConfig, progress=None) -> list[dict]:
     done = _done(path)
     jobs = [(t, r) for t in task_ids for r in range(cfg.repeats)
             if (data.scenario, t, r, cfg.policy) not in done]
+    if path.is_file() and path.stat().st_size and not path.read_bytes().endswith(b"\n"):
+        with path.open("a") as sink:
+            sink.write("\n")  # a crash cut the last line: start the next one cleanly
     with path.open("a") as sink:
         def record(row: dict) -> None:
             sink.write(json.dumps(row, ensure_ascii=False) + "\n")

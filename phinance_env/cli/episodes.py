@@ -1,0 +1,95 @@
+"""``phinance-env episode`` and ``phinance-env rollout``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from phinance_env.cli.common import run_guarded
+
+PolicyName = Literal["oracle", "null", "random", "openai"]
+TransportName = Literal["asgi", "mcp"]
+
+
+def _openai(api_url: str | None, model: str | None, max_tokens: int) -> dict:
+    return {"api_url": api_url, "model": model, "max_tokens": max_tokens} if api_url else {}
+
+
+@run_guarded
+def episode(
+    task_id: Annotated[int, typer.Option("--task-id", help="task index in the scenario")],
+    scenario: Annotated[str, typer.Option(help="scenario name")] = "phinance_01",
+    policy: Annotated[PolicyName, typer.Option(help="who acts")] = "oracle",
+    transport: Annotated[TransportName, typer.Option(help="asgi: in-process; mcp: real server + MCP client")] = "asgi",
+    api_url: Annotated[str | None, typer.Option(help="OpenAI-compatible base URL (openai policy)")] = None,
+    model: Annotated[str | None, typer.Option(help="model name (openai policy)")] = None,
+    max_tokens: Annotated[int, typer.Option(help="completion token limit")] = 2048,
+    max_turns: Annotated[int, typer.Option(help="turn limit")] = 30,
+    seed: Annotated[int, typer.Option(help="seed (random policy)")] = 0,
+    out: Annotated[Path, typer.Option(help="run directory root")] = Path("runs"),
+) -> None:
+    """Run one verifier-scored episode and print its reward."""
+    import json
+
+    from phinance_env.episodes.rollout import RolloutConfig, episode_job
+
+    if policy == "openai" and not (api_url and model):
+        from phinance_env.errors import PhinanceError
+
+        raise PhinanceError("the openai policy needs --api-url and --model")
+    cfg = RolloutConfig(scenario=scenario, policy=policy, transport=transport, out=out, seed=seed,
+                        max_turns=max_turns, openai=_openai(api_url, model, max_tokens))
+    row = episode_job(cfg, task_id, 0)
+    row.pop("messages")
+    typer.echo(json.dumps(row, indent=1))
+
+
+@run_guarded
+def rollout(
+    scenario: Annotated[str, typer.Option(help="scenario name")] = "phinance_01",
+    tasks: Annotated[str, typer.Option(help="'all' or comma-separated task ids, e.g. 0,3,5")] = "all",
+    policy: Annotated[PolicyName, typer.Option(help="who acts")] = "oracle",
+    repeats: Annotated[int, typer.Option(min=1, max=10_000, help="episodes per task")] = 1,
+    workers: Annotated[int, typer.Option(min=1, max=256, help="worker processes")] = 1,
+    transport: Annotated[TransportName, typer.Option(help="asgi or mcp")] = "asgi",
+    api_url: Annotated[str | None, typer.Option(help="OpenAI-compatible base URL (openai policy)")] = None,
+    model: Annotated[str | None, typer.Option(help="model name (openai policy)")] = None,
+    max_tokens: Annotated[int, typer.Option(help="completion token limit")] = 2048,
+    max_turns: Annotated[int, typer.Option(help="turn limit")] = 30,
+    seed: Annotated[int, typer.Option(help="base seed (random policy)")] = 0,
+    data_dir: Annotated[Path | None, typer.Option(help="an AWM data folder (default: our export)")] = None,
+    out: Annotated[Path, typer.Option(help="output folder: rollouts.jsonl and run dirs")] = Path("runs"),
+) -> None:
+    """Run many episodes (resumable) and print a summary; rows go to OUT/rollouts.jsonl."""
+    import json
+
+    from rich.progress import Progress
+
+    from phinance_env.episodes.rollout import RolloutConfig
+    from phinance_env.episodes.rollout import rollout as run
+    from phinance_env.episodes.rollout import summarize
+    from phinance_env.errors import PhinanceError
+
+    try:
+        ids = None if tasks == "all" else tuple(int(t) for t in tasks.split(",") if t.strip())
+    except ValueError:
+        raise PhinanceError(f"--tasks {tasks!r}: use 'all' or ids like 0,3,5") from None
+    if policy == "openai" and not (api_url and model):
+        raise PhinanceError("the openai policy needs --api-url and --model")
+    cfg = RolloutConfig(scenario=scenario, tasks=ids, policy=policy, repeats=repeats, workers=workers,
+                        transport=transport, out=out, seed=seed, max_turns=max_turns,
+                        data_dir=str(data_dir) if data_dir else None, openai=_openai(api_url, model, max_tokens))
+    try:
+        with Progress(transient=True) as bar:
+            task = bar.add_task("episodes", total=None)
+            rows = run(cfg, progress=lambda n: bar.advance(task, n))
+    except ValueError as exc:
+        raise PhinanceError(str(exc)) from None
+    typer.echo(json.dumps(summarize(rows), indent=1))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("episode")(episode)
+    app.command("rollout")(rollout)
