@@ -5,6 +5,8 @@ free 127.0.0.1 port and a real MCP client over streamable HTTP."""
 
 from __future__ import annotations
 
+import logging
+import os
 import socket
 import threading
 import time
@@ -32,13 +34,13 @@ class EpisodeHost:
         if transport not in ("asgi", "mcp"):
             raise ValueError(f"transport {transport!r}: use asgi or mcp")
         self.transport = transport
+        self.pid = os.getpid()  # a forked worker must not reuse its parent's host
+        logging.getLogger("fastapi_mcp.server").setLevel(logging.CRITICAL)  # tool errors are data here
         self.app = create_app(create_engine("sqlite://"), bar_store_path)
         self.mcp = FastApiMCP(self.app)
         self.url: str | None = None
         self._server = None
         if transport == "mcp":
-            import logging
-
             # The MCP server logs a closed SSE stream at every client disconnect: noise here.
             logging.getLogger("mcp.server.streamable_http").setLevel(logging.CRITICAL)
             self.mcp.mount_http()
@@ -60,6 +62,8 @@ class EpisodeHost:
 
     @property
     def alive(self) -> bool:
+        if self.pid != os.getpid():
+            return False  # inherited through fork: its server thread did not come along
         return self.transport == "asgi" or (self._server is not None and self._server.started and not self._server.should_exit)
 
     @asynccontextmanager

@@ -68,3 +68,11 @@ def test_unknown_task_and_policy_are_clear_errors(data_dir, tmp_path):
         rollout(config(data_dir, tmp_path, tasks=(99,)))
     with pytest.raises(ValueError, match="unknown policy"):
         rollout(config(data_dir, tmp_path, policy="smart"))
+
+
+def test_pool_workers_build_their_own_host_after_fork(data_dir, tmp_path):
+    # The caller first runs an mcp episode in-process (its host has a live server thread);
+    # forked workers must not reuse that host, whose server does not exist in the child.
+    rollout(config(data_dir, tmp_path / "a", transport="mcp", tasks=(3,)))
+    rows = rollout(config(data_dir, tmp_path / "b", transport="mcp", tasks=(3, 5), repeats=2, workers=2))
+    assert [r["reward"] for r in rows] == [1.0] * 4, [r["error"] for r in rows]
