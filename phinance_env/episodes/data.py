@@ -23,6 +23,12 @@ class ScenarioData:
     tasks: list[str]
     verifiers: dict[int, str] = field(repr=False)
     solutions: dict[int, Solution] = field(repr=False)
+    full_code: str = field(default="", repr=False)
+
+    @property
+    def is_phinance(self) -> bool:
+        """Served by our app (fast hosts), rather than by the folder's own code."""
+        return "phinance_env" in self.full_code
 
     def task(self, task_id: int) -> str:
         if not 0 <= task_id < len(self.tasks):
@@ -58,4 +64,4 @@ def load_scenario_data(scenario: str, data_dir: str | None = None) -> ScenarioDa
     solutions_file = folder / "gen_solutions.jsonl"
     solutions = ({r["task_idx"]: Solution.model_validate(r["solution"]) for r in mine(_jsonl(solutions_file))}
                  if solutions_file.is_file() else {})
-    return ScenarioData(key, folder, db, tasks[0]["tasks"], verifiers, solutions)
+    return ScenarioData(key, folder, db, tasks[0]["tasks"], verifiers, solutions, envs[0].get("full_code", ""))

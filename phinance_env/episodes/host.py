@@ -95,3 +95,72 @@ class EpisodeHost:
     def close(self) -> None:
         if self._server is not None:
             self._server.should_exit = True
+
+
+class AwmCodeHost:
+    """Any stock AWM environment (Option 2): its ``full_code`` rewritten the way
+    ``awm env start`` does, run as a subprocess on a free 127.0.0.1 port per episode (the
+    DB path is baked into the code), reached by a real MCP client, killed as a group."""
+
+    transport = "mcp"
+
+    def __init__(self, full_code: str):
+        self.full_code = full_code
+        self.pid = os.getpid()
+
+    @property
+    def alive(self) -> bool:
+        return self.pid == os.getpid()
+
+    def code_for(self, db_path: Path, port: int) -> str:
+        out = ["import warnings", 'warnings.filterwarnings("ignore", category=DeprecationWarning)']
+        for line in self.full_code.split("\n"):
+            if "create_engine(" in line:
+                left = line.split("create_engine(")[0]
+                line = f"{left}create_engine('sqlite:///{db_path}', connect_args={{'check_same_thread': False}})"
+            if "uvicorn.run(app" in line:
+                out += ["    from fastapi_mcp import FastApiMCP", "    FastApiMCP(app).mount_http()"]
+                line = f"    uvicorn.run(app, host='127.0.0.1', port={port}, log_level='error')"
+            out.append(line)
+        return "\n".join(out)
+
+    @asynccontextmanager
+    async def session(self, db_path: Path) -> AsyncIterator:
+        import asyncio
+        import signal
+        import subprocess
+        import sys
+
+        from mcp import ClientSession
+        from mcp.client.streamable_http import streamablehttp_client
+
+        port = free_port()
+        script = Path(db_path).with_name("server.py")
+        script.write_text(self.code_for(Path(db_path).resolve(), port))
+        proc = subprocess.Popen([sys.executable, str(script)], cwd=script.parent, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+        try:
+            deadline = time.time() + 60
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"environment server exited with code {proc.returncode}")
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                        break
+                except OSError:
+                    if time.time() > deadline:
+                        raise RuntimeError("environment server did not start within 60 s") from None
+                    await asyncio.sleep(0.05)
+            async with streamablehttp_client(f"http://127.0.0.1:{port}/mcp") as (read, write, _):
+                async with ClientSession(read, write) as session:
+                    await session.initialize()
+                    yield session
+        finally:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait(timeout=10)
+
+    def close(self) -> None:
+        pass

@@ -40,8 +40,12 @@ class RolloutConfig:
 _HOST = None  # one per worker process
 
 
-def _host(transport: str):
+def _host(transport: str, data):
     global _HOST
+    if not data.is_phinance:  # a stock AWM folder: its own code, one server per episode
+        from phinance_env.episodes.host import AwmCodeHost
+
+        return AwmCodeHost(data.full_code)
     if _HOST is None or _HOST.transport != transport or not _HOST.alive:
         from phinance_env.episodes.host import EpisodeHost
 
@@ -57,7 +61,7 @@ def episode_job(cfg: RolloutConfig, task_id: int, repeat: int) -> dict[str, Any]
     data = load_scenario_data(cfg.scenario, cfg.data_dir)
     policy = make_policy(cfg.policy, data.solutions.get(task_id), cfg.episode_seed(task_id, repeat), **cfg.openai)
     run_dir = cfg.out / data.scenario / cfg.policy / f"task{task_id:03d}_r{repeat:03d}"
-    result = asyncio.run(run_episode(_host(cfg.transport), data, task_id, policy, run_dir, repeat, cfg.max_turns))
+    result = asyncio.run(run_episode(_host(cfg.transport, data), data, task_id, policy, run_dir, repeat, cfg.max_turns))
     return result.to_json()
 
 
