@@ -4,7 +4,7 @@ PY ?= python
 BIN := .venv/bin
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: install start test bench clean
+.PHONY: install start test test-ray bench clean
 
 $(BIN)/.installed: pyproject.toml uv.lock
 	$(PY) -m pip install -q --disable-pip-version-check uv
@@ -20,12 +20,18 @@ start: install
 	$(BIN)/awm env start --scenario phinance_01 --envs_load_path gen_envs_finance.jsonl --port 8001
 
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not ray"
+
+# The Ray backend on a local Ray instance (installs the optional ray extra; ~1 min).
+test-ray: install
+	$(PY) -m uv sync --frozen --extra ray
+	$(BIN)/python -m pytest -q -m ray
 
 bench: install
 	$(BIN)/python benchmarks/core.py
 	$(BIN)/phinance-env export
 	$(BIN)/python benchmarks/awm_env.py
+	$(BIN)/python benchmarks/episodes.py
 
 clean:
 	rm -rf .venv .pytest_cache

@@ -61,6 +61,8 @@ def rollout(
     seed: Annotated[int, typer.Option(help="base seed (random policy)")] = 0,
     data_dir: Annotated[Path | None, typer.Option(help="an AWM data folder (default: our export)")] = None,
     out: Annotated[Path, typer.Option(help="output folder: rollouts.jsonl and run dirs")] = Path("runs"),
+    backend: Annotated[Literal["local", "ray"], typer.Option(help="local process pool or Ray tasks")] = "local",
+    address: Annotated[str | None, typer.Option(help="Ray cluster address (default: a local instance)")] = None,
 ) -> None:
     """Run many episodes (resumable) and print a summary; rows go to OUT/rollouts.jsonl."""
     import json
@@ -80,7 +82,8 @@ def rollout(
         raise PhinanceError("the openai policy needs --api-url and --model")
     cfg = RolloutConfig(scenario=scenario, tasks=ids, policy=policy, repeats=repeats, workers=workers,
                         transport=transport, out=out, seed=seed, max_turns=max_turns,
-                        data_dir=str(data_dir) if data_dir else None, openai=_openai(api_url, model, max_tokens))
+                        data_dir=str(data_dir) if data_dir else None, openai=_openai(api_url, model, max_tokens),
+                        backend=backend, ray_address=address)
     try:
         with Progress(transient=True) as bar:
             task = bar.add_task("episodes", total=None)

@@ -32,6 +32,8 @@ class RolloutConfig:
     max_turns: int = 30
     data_dir: str | None = None
     openai: dict[str, Any] = field(default_factory=dict)
+    backend: str = "local"  # "local" (process pool) or "ray"
+    ray_address: str | None = None  # None: start a local Ray instance
 
     def episode_seed(self, task_id: int, repeat: int) -> int:
         return self.seed * 1_000_003 + task_id * 1_009 + repeat
@@ -106,7 +108,9 @@ def rollout(cfg: RolloutConfig, progress=None) -> list[dict]:
             done[_key(row)] = row
             if progress:
                 progress(1)
-        if cfg.workers <= 1:
+        if cfg.backend == "ray":
+            _ray_run(cfg, jobs, record)
+        elif cfg.workers <= 1:
             for t, r in jobs:
                 record(episode_job(cfg, t, r))
         else:
@@ -133,6 +137,34 @@ def _pool_run(cfg: RolloutConfig, jobs: list[tuple[int, int]], record) -> None:
                 except Exception as exc:  # noqa: BLE001 - one episode's failure is recorded, not fatal
                     record(EpisodeResult(cfg.scenario, t, r, cfg.policy, error_kind="episode_error",
                                          error=f"{type(exc).__name__}: {exc}"[:500]).to_json())
+
+
+def _ray_run(cfg: RolloutConfig, jobs: list[tuple[int, int]], record) -> None:
+    """Episodes as Ray tasks (``pip install phinance-env[ray]``). Ray reuses worker
+    processes, so each keeps its host across episodes. Past one machine, ``cfg.out`` and the
+    data folder must be on storage every node sees."""
+    try:
+        import ray
+    except ImportError:
+        raise ValueError("the ray backend needs the optional extra: pip install 'phinance-env[ray]'") from None
+    if not ray.is_initialized():
+        local = {} if cfg.ray_address else {"num_cpus": cfg.workers, "include_dashboard": False}
+        ray.init(address=cfg.ray_address, log_to_driver=False, **local)
+    remote = ray.remote(max_retries=0)(episode_job)
+    refs = {remote.remote(cfg, t, r): (t, r) for t, r in jobs}
+    pending = list(refs)
+    while pending:
+        done, pending = ray.wait(pending, num_returns=1)
+        for ref in done:
+            t, r = refs[ref]
+            try:
+                record(ray.get(ref))
+            except (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError):
+                record(EpisodeResult(cfg.scenario, t, r, cfg.policy, error_kind="worker_died",
+                                     error="the Ray worker died during this episode").to_json())
+            except Exception as exc:  # noqa: BLE001
+                record(EpisodeResult(cfg.scenario, t, r, cfg.policy, error_kind="episode_error",
+                                     error=f"{type(exc).__name__}: {exc}"[:500]).to_json())
 
 
 def summarize(rows: list[dict]) -> dict[str, Any]:
