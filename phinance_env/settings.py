@@ -14,9 +14,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PHINANCE_", extra="ignore")
 
     cache_dir: Path = Path.home() / ".cache" / "phinance-env"
-    """Where the bar store (``bars.db``) is built on first use."""
-    host: str = "127.0.0.1"
-    port: int = 8001
+    """Where the bar store (``bars.db``) and the registry's AWM exports are kept."""
 
     @property
     def bar_store_path(self) -> Path:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
+
+from phinance_env.errors import PhinanceError
 
 # Text fields: no control characters (newline and tab allowed in long text only).
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64,
@@ -21,6 +24,21 @@ Model = Literal["ewma", "garch"]
 # str | list union would reach MCP clients as a string anyway. The HTTP API still takes a
 # real list, and a JSON list written as a string ('["^GSPC", "^IXIC"]') works everywhere.
 TickerList_ = Annotated[str | list[str], WithJsonSchema({"type": "string"})]
+
+
+def ticker_list(tickers: str | list[str]) -> str | list[str]:
+    """Accept 'A,B', ['A', 'B'] and also a JSON list sent as a string ('["A","B"]')."""
+    if isinstance(tickers, str) and tickers.strip().startswith("["):
+        try:
+            parsed = json.loads(tickers)
+        except json.JSONDecodeError:
+            raise PhinanceError("tickers looks like a JSON list but does not parse; "
+                                "use 'A,B' or [\"A\", \"B\"]") from None
+        if not isinstance(parsed, list) or not all(isinstance(t, str) for t in parsed):
+            raise PhinanceError("tickers must be a list of strings, e.g. [\"^GSPC\", \"^IXIC\"]")
+        return parsed
+    return tickers
+
 AlertMetric = Literal["p_up", "p_down", "drift_bps", "sigma_bps", "annualized_sigma", "cone75_width_bps"]
 Operator = Literal[">", ">=", "<", "<="]
 

@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from phinance_env.errors import BadDate
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # exchange_calendars defaults to a start ~20 years back; our real data begins in 1999.
 CALENDAR_START = "1990-01-02"

@@ -2,7 +2,6 @@
 slow, garbage, and a model that emits malformed tool calls."""
 
 import asyncio
-from pathlib import Path
 
 import pytest
 from fastapi import FastAPI

@@ -80,8 +80,9 @@ def awm_server(exported, cache_dir):
     os.killpg(proc.pid, signal.SIGTERM)  # awm runs the server via os.system: kill the group
     proc.wait(timeout=20)
     time.sleep(0.5)
-    leftovers = subprocess.run(["pgrep", "-f", f"temp_server_phinance_01.py"], capture_output=True, text=True)
-    assert str(port) not in leftovers.stdout
+    pids = subprocess.run(["pgrep", "-f", "temp_server_phinance_01.py"], capture_output=True, text=True).stdout.split()
+    leaked = [p for p in pids if os.path.exists(f"/proc/{p}") and os.readlink(f"/proc/{p}/cwd") == str(workdir)]
+    assert not leaked, f"awm env start left its server running: {leaked}"
 
 
 def test_awm_env_check_sees_every_tool(awm_server):

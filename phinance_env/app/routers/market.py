@@ -11,11 +11,11 @@ from sqlalchemy import select
 from phinance_env.app.context import ContextDep
 from phinance_env.app.recording import record_backtest, record_projection, tracked_symbols
 from phinance_env.app.schemas import (
+    ticker_list,
     Bar, BacktestRequest, BacktestResult, Model, PriceHistory, ProjectionComparison,
-    ProjectionResult, RankedProjection, TickerDetail, TickerList, TickerPublic, TickerText,
-    TickerMetrics,
+    ProjectionResult, RankedProjection, TickerDetail, TickerList, TickerPublic, TickerMetrics,
 )
-from phinance_env.errors import BadRange, PhinanceError
+from phinance_env.errors import BadRange
 from phinance_env.state import TrackedTicker
 
 router = APIRouter(tags=["market"])
@@ -179,17 +179,3 @@ def run_backtest(ctx: ContextDep, body: BacktestRequest) -> BacktestResult:
                                   coverage_90=r.metrics.coverage.c90) for r in report.results],
         summary=report.summary, warnings=report.warnings,
     )
-
-
-def ticker_list(tickers: str | list[str]) -> str | list[str]:
-    """Accept 'A,B', ['A', 'B'] and also a JSON list sent as a string ('["A","B"]')."""
-    if isinstance(tickers, str) and tickers.strip().startswith("["):
-        try:
-            parsed = json.loads(tickers)
-        except json.JSONDecodeError:
-            raise PhinanceError("tickers looks like a JSON list but does not parse; "
-                                "use 'A,B' or [\"A\", \"B\"]") from None
-        if not isinstance(parsed, list) or not all(isinstance(t, str) for t in parsed):
-            raise PhinanceError("tickers must be a list of strings, e.g. [\"^GSPC\", \"^IXIC\"]")
-        return parsed
-    return tickers

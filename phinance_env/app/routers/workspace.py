@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from phinance_env.app.context import ContextDep
 from phinance_env.app.schemas import (
+    ticker_list,
     AlertCreate, AlertList, AlertPublic, Deleted, NoteCreate, NoteList, NotePublic,
     TickerPublic, TrackRequest, WatchlistCreate, WatchlistItemCreate, WatchlistItemPublic,
     WatchlistList, WatchlistPublic,
@@ -46,8 +47,6 @@ def _watchlist_public(wl: Watchlist) -> WatchlistPublic:
 
 
 def _symbols(ctx, tickers: str | list[str]) -> list[str]:
-    from phinance_env.app.routers.market import ticker_list
-
     parsed = ticker_list(tickers)
     items = parsed.split(",") if isinstance(parsed, str) else parsed
     symbols = [ctx.store.ticker(t).symbol for t in items if str(t).strip()]
