@@ -61,6 +61,7 @@ BAD = [
                       "start": "2017-01-01", "end": "2017-12-31"}, 422, "at most 10"),
     ("run_backtest", {"tickers": "^GSPC", "start": "2017-12-31", "end": "2017-01-01"}, 422, "after end"),
     ("run_backtest", {"tickers": "^GSPC", "start": "2017-01-01", "end": "2017-12-31", "threshold": 0.3}, 422, "threshold"),
+    ("run_backtest", {"tickers": "^GSPC,^IXIC,NOVA", "start": "2005-01-01", "end": "2018-12-31", "model": "garch"}, 422, "too large"),
     ("create_watchlist", {"name": "Core Indices"}, 409, "already exists"),
     ("create_watchlist", {"name": "x" * 65}, 422, "at most 64"),
     ("create_watchlist", {"name": "bad\x00name"}, 422, "name"),

@@ -19,6 +19,8 @@ from phinance_env.errors import BadRange
 from phinance_env.state import TrackedTicker
 
 router = APIRouter(tags=["market"])
+# fastapi-mcp gives every tool call 10 s; GARCH refits cost ~0.8 ms per ticker-session here.
+GARCH_MAX_TICKER_SESSIONS = 6_000
 MAX_HISTORY_ROWS = 500
 OptDate = Annotated[str | None, Query(max_length=10, description="YYYY-MM-DD; omitted = last session in the data")]
 
@@ -161,6 +163,8 @@ def run_backtest(ctx: ContextDep, body: BacktestRequest) -> BacktestResult:
     with ctx.call("run_backtest", **body.model_dump()) as call:
         tickers = ticker_list(body.tickers)
         cfg = WalkForwardConfig(horizon=parse_horizon(body.horizon))
+        if body.model == "garch":
+            _check_garch_budget(tickers, body.start, body.end)
         report = ctx.backtest(tickers, body.start, body.end, body.model, cfg, body.threshold)
         row = record_backtest(call.db, report)
     p = report.pooled
@@ -179,3 +183,16 @@ def run_backtest(ctx: ContextDep, body: BacktestRequest) -> BacktestResult:
                                   coverage_90=r.metrics.coverage.c90) for r in report.results],
         summary=report.summary, warnings=report.warnings,
     )
+
+
+def _check_garch_budget(tickers: str | list[str], start: str, end: str) -> None:
+    from phinance_env.backtest.runner import parse_tickers
+    from phinance_env.market.calendar import parse_date, sessions_between, xnys_days
+
+    n = len(parse_tickers(tickers))
+    sessions = len(sessions_between(xnys_days(), parse_date(start, "start"), parse_date(end, "end")))
+    if n * sessions > GARCH_MAX_TICKER_SESSIONS:
+        raise PhinanceError(
+            f"a garch backtest of {n} ticker(s) over {sessions} sessions is too large for one tool call: "
+            f"keep tickers x sessions <= {GARCH_MAX_TICKER_SESSIONS} (e.g. 2 tickers x 3000 sessions), "
+            "or use model='ewma'")
