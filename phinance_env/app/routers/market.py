@@ -15,7 +15,7 @@ from phinance_env.app.schemas import (
     Bar, BacktestRequest, BacktestResult, Model, PriceHistory, ProjectionComparison,
     ProjectionResult, RankedProjection, TickerDetail, TickerList, TickerPublic, TickerMetrics,
 )
-from phinance_env.errors import BadRange
+from phinance_env.errors import BadRange, PhinanceError
 from phinance_env.state import TrackedTicker
 
 router = APIRouter(tags=["market"])
