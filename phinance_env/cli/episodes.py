@@ -29,6 +29,7 @@ def episode(
     max_turns: Annotated[int, typer.Option(help="turn limit")] = 30,
     seed: Annotated[int, typer.Option(help="seed (random policy)")] = 0,
     out: Annotated[Path, typer.Option(help="run directory root")] = Path("runs"),
+    sql_facts: Annotated[bool, typer.Option("--sql-facts", help="also write the sql-mode verifier's facts (verify.sql.json)")] = False,
 ) -> None:
     """Run one verifier-scored episode and print its reward."""
     import json
@@ -40,7 +41,7 @@ def episode(
 
         raise PhinanceError("the openai policy needs --api-url and --model")
     cfg = RolloutConfig(scenario=scenario, policy=policy, transport=transport, out=out, seed=seed,
-                        max_turns=max_turns, openai=_openai(api_url, model, max_tokens))
+                        max_turns=max_turns, openai=_openai(api_url, model, max_tokens), sql_facts=sql_facts)
     row = episode_job(cfg, task_id, 0)
     row.pop("messages")
     typer.echo(json.dumps(row, indent=1))
@@ -65,8 +66,6 @@ def rollout(
     address: Annotated[str | None, typer.Option(help="Ray cluster address (default: a local instance)")] = None,
 ) -> None:
     """Run many episodes (resumable) and print a summary; rows go to OUT/rollouts.jsonl."""
-    import json
-
     from rich.progress import Progress
 
     from phinance_env.episodes.rollout import RolloutConfig
@@ -90,7 +89,19 @@ def rollout(
             rows = run(cfg, progress=lambda n: bar.advance(task, n))
     except ValueError as exc:
         raise PhinanceError(str(exc)) from None
-    typer.echo(json.dumps(summarize(rows), indent=1))
+    _print_summary(summarize(rows))
+
+
+def _print_summary(summary: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("task", "success rate", title=f"{summary['episodes']} episodes")
+    for task, rate in summary["per_task"].items():
+        table.add_row(str(task), f"{rate:.3f}")
+    table.add_row("all", f"{summary['success_rate']:.3f}" if summary["success_rate"] is not None else "n/a")
+    Console().print(table)
+    typer.echo(f"mean turns {summary['mean_turns']}; outcomes {summary['failures']}")
 
 
 def register(app: typer.Typer) -> None:

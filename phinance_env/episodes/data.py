@@ -24,6 +24,7 @@ class ScenarioData:
     verifiers: dict[int, str] = field(repr=False)
     solutions: dict[int, Solution] = field(repr=False)
     full_code: str = field(default="", repr=False)
+    sql_verifiers: dict[int, str] = field(default_factory=dict, repr=False)
 
     @property
     def is_phinance(self) -> bool:
@@ -64,4 +65,6 @@ def load_scenario_data(scenario: str, data_dir: str | None = None) -> ScenarioDa
     solutions_file = folder / "gen_solutions.jsonl"
     solutions = ({r["task_idx"]: Solution.model_validate(r["solution"]) for r in mine(_jsonl(solutions_file))}
                  if solutions_file.is_file() else {})
-    return ScenarioData(key, folder, db, tasks[0]["tasks"], verifiers, solutions, envs[0].get("full_code", ""))
+    sql_file = folder / "gen_verifier.jsonl"
+    sql = ({r["task_idx"]: r["verification"]["code"] for r in mine(_jsonl(sql_file))} if sql_file.is_file() else {})
+    return ScenarioData(key, folder, db, tasks[0]["tasks"], verifiers, solutions, envs[0].get("full_code", ""), sql)

@@ -49,7 +49,7 @@ class EpisodeResult:
 
 
 async def run_episode(host: EpisodeHost, data: ScenarioData, task_id: int, policy: Policy, run_dir: Path,
-                      repeat: int = 0, max_turns: int = 30) -> EpisodeResult:
+                      repeat: int = 0, max_turns: int = 30, sql_facts: bool = False) -> EpisodeResult:
     started = time.perf_counter()
     task = data.task(task_id)
     res = EpisodeResult(data.scenario, task_id, repeat, policy.name)
@@ -97,6 +97,8 @@ async def run_episode(host: EpisodeHost, data: ScenarioData, task_id: int, polic
     except Exception as exc:  # noqa: BLE001 - the MCP session or server failed under us
         res.error_kind, res.error = "server_error", f"{type(exc).__name__}: {exc}"[:500]
     _verify(data, task_id, initial, final, answer, res)
+    if sql_facts:
+        _record_sql_facts(data, task_id, initial, final, run_dir)
     res.messages = messages
     res.seconds = round(time.perf_counter() - started, 4)
     res.run_dir = str(run_dir)
@@ -163,6 +165,18 @@ def _verify(data: ScenarioData, task_id: int, initial: Path, final: Path, answer
     res.result = "complete" if isinstance(verdict, dict) and verdict.get("result") == "complete" else "others"
     res.checks = dict(verdict.get("checks", {})) if isinstance(verdict, dict) else {}
     res.reward = 1.0 if res.result == "complete" and res.error_kind not in FATAL else 0.0
+
+
+def _record_sql_facts(data: ScenarioData, task_id: int, initial: Path, final: Path, run_dir: Path) -> None:
+    """The sql-mode verifier's facts (what an LLM judge reads), in ``verify.sql.json``."""
+    from phinance_env.awm.verifiers import run_code_string
+
+    code = data.sql_verifiers.get(task_id)
+    try:
+        facts = run_code_string(code, "sql", str(initial), str(final)) if code else {"error": "no sql verifier"}
+    except Exception as exc:  # noqa: BLE001 - a foreign verifier may raise
+        facts = {"error": f"{type(exc).__name__}: {exc}"[:500]}
+    (run_dir / "verify.sql.json").write_text(json.dumps(facts, indent=1, default=str))
 
 
 def _write(run_dir: Path, data: ScenarioData, task: str, policy: Policy, messages, trajectory, res: EpisodeResult) -> None:

@@ -32,6 +32,7 @@ class RolloutConfig:
     max_turns: int = 30
     data_dir: str | None = None
     openai: dict[str, Any] = field(default_factory=dict)
+    sql_facts: bool = False  # also record the sql-mode verifier's facts per episode
     backend: str = "local"  # "local" (process pool) or "ray"
     ray_address: str | None = None  # None: start a local Ray instance
 
@@ -63,7 +64,8 @@ def episode_job(cfg: RolloutConfig, task_id: int, repeat: int) -> dict[str, Any]
     data = load_scenario_data(cfg.scenario, cfg.data_dir)
     policy = make_policy(cfg.policy, data.solutions.get(task_id), cfg.episode_seed(task_id, repeat), **cfg.openai)
     run_dir = cfg.out / data.scenario / cfg.policy / f"task{task_id:03d}_r{repeat:03d}"
-    result = asyncio.run(run_episode(_host(cfg.transport, data), data, task_id, policy, run_dir, repeat, cfg.max_turns))
+    result = asyncio.run(run_episode(_host(cfg.transport, data), data, task_id, policy, run_dir, repeat,
+                                     cfg.max_turns, cfg.sql_facts))
     return result.to_json()
 
 

@@ -1,0 +1,28 @@
+"""The episode and rollout commands as a user runs them (real console script)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+CLI = str(Path(sys.executable).parent / "phinance-env")
+
+
+def test_episode_and_rollout_commands(cli_env, tmp_path):
+    out = subprocess.run([CLI, "episode", "--task-id", "3", "--sql-facts", "--out", str(tmp_path)],
+                         capture_output=True, text=True, env=cli_env, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    row = json.loads(out.stdout)
+    assert row["reward"] == 1.0 and row["checks"]["exact_tickers"]
+    run_dir = Path(row["run_dir"])
+    facts = json.loads((run_dir / "verify.sql.json").read_text())
+    assert facts["expected"]["name"] == "Healthcare Basket"
+    assert [w["name"] for w in facts["state_changes"]["watchlists"]["added"]] == ["Healthcare Basket"]
+    roll = subprocess.run([CLI, "rollout", "--tasks", "0,3", "--policy", "null", "--out", str(tmp_path / "r")],
+                          capture_output=True, text=True, env=cli_env, timeout=300)
+    assert roll.returncode == 0, roll.stderr[-2000:]
+    assert "success rate" in roll.stdout and "0.000" in roll.stdout
+    assert len((tmp_path / "r" / "rollouts.jsonl").read_text().splitlines()) == 2
+    bad = subprocess.run([CLI, "rollout", "--tasks", "x,y", "--out", str(tmp_path / "b")],
+                         capture_output=True, text=True, env=cli_env, timeout=120)
+    assert bad.returncode == 2 and "--tasks" in bad.stderr
