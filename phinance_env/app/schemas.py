@@ -18,7 +18,8 @@ Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
 Body = Annotated[str, StringConstraints(min_length=1, max_length=10_000,
                                         pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+$")]
 TickerText = Annotated[str, Field(min_length=1, max_length=16, description="ticker symbol, e.g. ^GSPC or NOVA (case-insensitive)")]
-DateText = Annotated[str, Field(max_length=10, description="date YYYY-MM-DD")]
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+DateText = Annotated[str, Field(pattern=DATE_PATTERN, description="date YYYY-MM-DD")]
 Model = Literal["ewma", "garch"]
 # Tool schemas say "string": fastapi-mcp turns an anyOf into its first type, so a declared
 # str | list union would reach MCP clients as a string anyway. The HTTP API still takes a
@@ -45,6 +46,20 @@ Operator = Literal[">", ">=", "<", "<="]
 
 class Wire(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class Problem(Wire):
+    """Every error answer: one message naming what was wrong and what is accepted."""
+
+    detail: str
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: {"model": Problem, "description": "unknown ticker, run, watchlist, alert or item"},
+    409: {"model": Problem, "description": "conflicts with existing state (duplicate name, already tracked ...)"},
+    422: {"model": Problem, "description": "invalid input: the message names the field and the accepted values"},
+    503: {"model": Problem, "description": "the state database is unavailable"},
+}
 
 
 class Page(Wire):

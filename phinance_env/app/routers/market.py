@@ -11,6 +11,8 @@ from sqlalchemy import select
 from phinance_env.app.context import ContextDep
 from phinance_env.app.recording import record_backtest, record_projection, tracked_symbols
 from phinance_env.app.schemas import (
+    DATE_PATTERN,
+    ERROR_RESPONSES,
     ticker_list,
     Bar, BacktestRequest, BacktestResult, Model, PriceHistory, ProjectionComparison,
     ProjectionResult, RankedProjection, TickerDetail, TickerList, TickerPublic, TickerMetrics,
@@ -18,11 +20,11 @@ from phinance_env.app.schemas import (
 from phinance_env.errors import BadRange, PhinanceError
 from phinance_env.state import TrackedTicker
 
-router = APIRouter(tags=["market"])
+router = APIRouter(tags=["market"], responses=ERROR_RESPONSES)
 # fastapi-mcp gives every tool call 10 s; GARCH refits cost ~0.8 ms per ticker-session here.
 GARCH_MAX_TICKER_SESSIONS = 6_000
 MAX_HISTORY_ROWS = 500
-OptDate = Annotated[str | None, Query(max_length=10, description="YYYY-MM-DD; omitted = last session in the data")]
+OptDate = Annotated[str | None, Query(pattern=DATE_PATTERN, description="YYYY-MM-DD; omitted = last session in the data")]
 
 
 @router.get("/tickers", operation_id="list_tickers", response_model=TickerList)

@@ -10,13 +10,14 @@ from sqlalchemy import func, select
 
 from phinance_env.app.context import ContextDep
 from phinance_env.app.schemas import (
+    ERROR_RESPONSES,
     BacktestRunDetail, BacktestRunList, BacktestRunPublic, FoldPublic, ProjectionRunDetail,
     ProjectionRunList, ProjectionRunPublic,
 )
 from phinance_env.errors import NotFound
 from phinance_env.state import BacktestRun, ProjectionRun
 
-router = APIRouter(tags=["runs"])
+router = APIRouter(tags=["runs"], responses=ERROR_RESPONSES)
 Limit = Annotated[int, Query(ge=1, le=100, description="page size, 1-100")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000, description="items to skip")]
 RunId = Annotated[int, Query(ge=1, le=2**62, description="run id from a list or a previous call")]

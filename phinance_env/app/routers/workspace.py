@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from phinance_env.app.context import ContextDep
 from phinance_env.app.schemas import (
+    ERROR_RESPONSES,
     ticker_list,
     AlertCreate, AlertList, AlertPublic, Deleted, NoteCreate, NoteList, NotePublic,
     TickerPublic, TrackRequest, WatchlistCreate, WatchlistItemCreate, WatchlistItemPublic,
@@ -20,7 +21,7 @@ from phinance_env.state import (
     Alert, BacktestRun, Note, ProjectionRun, TrackedTicker, Watchlist, WatchlistItem,
 )
 
-router = APIRouter(tags=["workspace"])
+router = APIRouter(tags=["workspace"], responses=ERROR_RESPONSES)
 NameQuery = Annotated[str, Query(min_length=1, max_length=64, description="watchlist name")]
 TickerQuery = Annotated[str, Query(min_length=1, max_length=40, description="ticker symbol")]
 THRESHOLD_RANGES = {  # metric -> (accepts, accepted range as text)
