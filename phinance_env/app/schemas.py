@@ -3,23 +3,38 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
 from phinance_env.errors import PhinanceError
 
-# Text fields: no control characters (newline and tab allowed in long text only).
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64,
-                                        pattern=r"^[^\x00-\x1f\x7f]+$")]
-ShortText = Annotated[str, StringConstraints(max_length=500, pattern=r"^[^\x00-\x1f\x7f]*$")]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200,
-                                         pattern=r"^[^\x00-\x1f\x7f]+$")]
-Body = Annotated[str, StringConstraints(min_length=1, max_length=10_000,
-                                        pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+$")]
-TickerText = Annotated[str, Field(min_length=1, max_length=16, description="ticker symbol, e.g. ^GSPC or NOVA (case-insensitive)")]
-DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
-DateText = Annotated[str, Field(pattern=DATE_PATTERN, description="date YYYY-MM-DD")]
+def text(max_len: int, *, min_len: int = 1, multiline: bool = False, strip: bool = True) -> AfterValidator:
+    """A length and character check done by the app, not written into the JSON schema: an
+    MCP layer refusing a schema violation echoes the whole value back (1 MB in, 1 MB out),
+    while the app answers with one short message naming the field and the limit."""
+    bad = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]" if multiline else r"[\x00-\x1f\x7f]")
+
+    def check(value: str) -> str:
+        value = value.strip() if strip else value
+        if len(value) < min_len:
+            raise ValueError("must not be empty")
+        if len(value) > max_len:
+            raise ValueError(f"at most {max_len} characters allowed (got {len(value):,})")
+        if bad.search(value):
+            raise ValueError("control characters are not allowed" + ("" if multiline else " (no newlines or tabs)"))
+        return value
+
+    return AfterValidator(check)
+
+
+Name = Annotated[str, text(64)]
+ShortText = Annotated[str, text(500, min_len=0, strip=False)]
+Title = Annotated[str, text(200)]
+Body = Annotated[str, text(10_000, multiline=True, strip=False)]
+TickerText = Annotated[str, text(40), Field(description="ticker symbol, e.g. ^GSPC or NOVA (case-insensitive)")]
+DateText = Annotated[str, text(10), Field(description="date YYYY-MM-DD")]
 Model = Literal["ewma", "garch"]
 # Tool schemas say "string": fastapi-mcp turns an anyOf into its first type, so a declared
 # str | list union would reach MCP clients as a string anyway. The HTTP API still takes a

@@ -97,9 +97,10 @@ def run_backtest(store: BarStore, tickers: str | list[str], start: str | dt.date
 def _plan(store: BarStore, symbol: str, start: dt.date, end: dt.date, cfg: WalkForwardConfig):
     series = store.series(symbol)
     first_day, last_day = series.sessions[0].astype(object), series.sessions[-1].astype(object)
-    if end < first_day or start > last_day:
-        raise BadRange(f"{symbol} has data {first_day}..{last_day}; {start}..{end} lies outside it")
-    idx = series.between(max(start, first_day), min(end, last_day))
+    if start < first_day or end > last_day:
+        raise BadRange(f"{symbol} has data {first_day}..{last_day}; {start}..{end} reaches outside it: "
+                       f"give start and end within that range")
+    idx = series.between(start, end)
     if len(idx) <= cfg.horizon:
         raise NotEnoughData(
             f"{symbol} has {len(idx)} session(s) in {start}..{end}; a {cfg.horizon}-session "

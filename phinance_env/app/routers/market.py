@@ -11,7 +11,7 @@ from sqlalchemy import select
 from phinance_env.app.context import ContextDep
 from phinance_env.app.recording import record_backtest, record_projection, tracked_symbols
 from phinance_env.app.schemas import (
-    DATE_PATTERN,
+    text,
     ERROR_RESPONSES,
     ticker_list,
     Bar, BacktestRequest, BacktestResult, Model, PriceHistory, ProjectionComparison,
@@ -24,7 +24,7 @@ router = APIRouter(tags=["market"], responses=ERROR_RESPONSES)
 # fastapi-mcp gives every tool call 10 s; GARCH refits cost ~0.8 ms per ticker-session here.
 GARCH_MAX_TICKER_SESSIONS = 6_000
 MAX_HISTORY_ROWS = 500
-OptDate = Annotated[str | None, Query(pattern=DATE_PATTERN, description="YYYY-MM-DD; omitted = last session in the data")]
+OptDate = Annotated[str | None, Query(description="YYYY-MM-DD; omitted = last session in the data"), text(10)]
 
 
 @router.get("/tickers", operation_id="list_tickers", response_model=TickerList)
@@ -48,7 +48,7 @@ def list_tickers(
 
 
 @router.get("/ticker", operation_id="get_ticker", response_model=TickerDetail)
-def get_ticker(ctx: ContextDep, ticker: Annotated[str, Query(max_length=40, description="e.g. ^GSPC or NOVA")]) -> TickerDetail:
+def get_ticker(ctx: ContextDep, ticker: Annotated[str, Query(description="e.g. ^GSPC or NOVA"), text(40)]) -> TickerDetail:
     """One ticker's details: name, source and origin of the data, sector, data range, bar
     count, last close, and whether the workspace tracks it. Unknown tickers give 404."""
     with ctx.call("get_ticker", ticker=ticker) as call:
@@ -64,7 +64,7 @@ def get_ticker(ctx: ContextDep, ticker: Annotated[str, Query(max_length=40, desc
 @router.get("/price_history", operation_id="get_price_history", response_model=PriceHistory)
 def get_price_history(
     ctx: ContextDep,
-    ticker: Annotated[str, Query(max_length=40, description="e.g. ^GSPC")],
+    ticker: Annotated[str, Query(description="e.g. ^GSPC"), text(40)],
     start: OptDate = None,
     end: OptDate = None,
     limit: Annotated[int, Query(ge=1, le=MAX_HISTORY_ROWS, description="max bars returned (latest kept), 1-500")] = 60,
@@ -95,9 +95,9 @@ def get_price_history(
 @router.get("/projection", operation_id="get_projection", response_model=ProjectionResult)
 def get_projection(
     ctx: ContextDep,
-    ticker: Annotated[str, Query(max_length=40, description="e.g. ^GSPC or NOVA (case-insensitive)")],
+    ticker: Annotated[str, Query(description="e.g. ^GSPC or NOVA (case-insensitive)"), text(40)],
     as_of_date: OptDate = None,
-    horizon: Annotated[str | None, Query(max_length=8, description="one horizon such as 1d, 5d, 21d; omitted = 1d, 5d and 21d")] = None,
+    horizon: Annotated[str | None, Query(description="one horizon such as 1d, 5d, 21d; omitted = 1d, 5d and 21d"), text(8)] = None,
     model: Annotated[Model, Query(description="volatility model: ewma (default) or garch")] = "ewma",
 ) -> ProjectionResult:
     """Project a ticker at the close of `as_of_date` (a non-trading day uses the previous
@@ -121,9 +121,9 @@ RankBy = Literal["p_up", "p_down", "drift_bps", "sigma_bps", "annualized_sigma"]
 @router.get("/projections/compare", operation_id="compare_projections", response_model=ProjectionComparison)
 def compare_projections(
     ctx: ContextDep,
-    tickers: Annotated[str, Query(max_length=400, description="comma-separated, e.g. 'NOVA,QBIT,HELX' (1-10)")],
+    tickers: Annotated[str, Query(description="comma-separated, e.g. 'NOVA,QBIT,HELX' (1-10)"), text(400, min_len=0)],
     as_of_date: OptDate = None,
-    horizon: Annotated[str, Query(max_length=8, description="1d, 5d or 21d ...")] = "1d",
+    horizon: Annotated[str, Query(description="1d, 5d or 21d ..."), text(8)] = "1d",
     rank_by: Annotated[RankBy, Query(description="field to rank by, highest first")] = "p_up",
 ) -> ProjectionComparison:
     """Project several tickers at one date and rank them by `rank_by` (highest first):

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from phinance_env.app.context import ContextDep
 from phinance_env.app.schemas import (
+    text,
     ERROR_RESPONSES,
     BacktestRunDetail, BacktestRunList, BacktestRunPublic, FoldPublic, ProjectionRunDetail,
     ProjectionRunList, ProjectionRunPublic,
@@ -30,7 +31,7 @@ def _public(row, cls):
 @router.get("/projection_runs", operation_id="list_projection_runs", response_model=ProjectionRunList)
 def list_projection_runs(
     ctx: ContextDep,
-    ticker: Annotated[str | None, Query(max_length=40, description="only this ticker")] = None,
+    ticker: Annotated[str | None, Query(description="only this ticker"), text(40)] = None,
     limit: Limit = 20,
     offset: Offset = 0,
 ) -> ProjectionRunList:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from phinance_env.app.context import ContextDep
 from phinance_env.app.schemas import (
+    text,
     ERROR_RESPONSES,
     ticker_list,
     AlertCreate, AlertList, AlertPublic, Deleted, NoteCreate, NoteList, NotePublic,
@@ -22,8 +23,8 @@ from phinance_env.state import (
 )
 
 router = APIRouter(tags=["workspace"], responses=ERROR_RESPONSES)
-NameQuery = Annotated[str, Query(min_length=1, max_length=64, description="watchlist name")]
-TickerQuery = Annotated[str, Query(min_length=1, max_length=40, description="ticker symbol")]
+NameQuery = Annotated[str, Query(description="watchlist name"), text(64)]
+TickerQuery = Annotated[str, Query(description="ticker symbol"), text(40)]
 THRESHOLD_RANGES = {  # metric -> (accepts, accepted range as text)
     "p_up": (lambda x: 0 < x < 1, "(0, 1)"),
     "p_down": (lambda x: 0 < x < 1, "(0, 1)"),
@@ -157,7 +158,7 @@ def create_alert(ctx: ContextDep, body: AlertCreate) -> AlertPublic:
 @router.get("/alerts", operation_id="list_alerts", response_model=AlertList)
 def list_alerts(
     ctx: ContextDep,
-    ticker: Annotated[str | None, Query(max_length=40, description="only this ticker")] = None,
+    ticker: Annotated[str | None, Query(description="only this ticker"), text(40)] = None,
     active_only: Annotated[bool, Query(description="only active alerts")] = False,
 ) -> AlertList:
     """Alerts by id: ticker, metric, operator, threshold, horizon, active."""
@@ -205,7 +206,7 @@ def create_note(ctx: ContextDep, body: NoteCreate) -> NotePublic:
 @router.get("/notes", operation_id="list_notes", response_model=NoteList)
 def list_notes(
     ctx: ContextDep,
-    ticker: Annotated[str | None, Query(max_length=40, description="only notes about this ticker")] = None,
+    ticker: Annotated[str | None, Query(description="only notes about this ticker"), text(40)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> NoteList:
