@@ -110,3 +110,37 @@ def dump(db: Path, skip: tuple[str, ...] = ()) -> list[str]:
     """A full SQL dump of a DB (to compare states)."""
     with sqlite3.connect(db) as conn:
         return [line for line in conn.iterdump() if not any(f'"{t}"' in line for t in skip)]
+
+
+@contextlib.contextmanager
+def serve_process(db: Path, cache_dir: Path, preexec_fn=None):
+    """``phinance-env serve`` as a real subprocess on a free port; yields (process, base URL)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    import httpx
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "phinance-env"), "serve", "--port", str(port), "--db", str(db)],
+        env={**os.environ, "PHINANCE_CACHE_DIR": str(cache_dir)}, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, start_new_session=True, preexec_fn=preexec_fn)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while True:
+        try:
+            httpx.get(f"{url}/openapi.json", timeout=1)
+            break
+        except httpx.HTTPError:
+            if time.time() > deadline or proc.poll() is not None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                raise RuntimeError(f"serve did not start: {proc.stderr.read().decode()[-2000:] if proc.poll() is not None else ''}")
+            time.sleep(0.1)
+    try:
+        yield proc, url
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=20)

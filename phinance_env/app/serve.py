@@ -9,7 +9,18 @@ def mount_mcp(app: FastAPI) -> FastAPI:
     """Mount fastapi-mcp's streamable HTTP transport at /mcp, as AWM does."""
     from fastapi_mcp import FastApiMCP
 
-    FastApiMCP(app).mount_http()
+    mcp = FastApiMCP(app)
+    mcp.mount_http()
+
+    @app.on_event("startup")
+    async def _start_mcp_sessions() -> None:
+        # fastapi-mcp starts its session manager lazily on the first request and waits a
+        # fixed 0.1 s; many clients arriving at once can beat it and get a 500. Start it here.
+        transport = getattr(mcp, "_http_transport", None)
+        start = getattr(transport, "_ensure_session_manager_started", None)
+        if start is not None:
+            await start()
+
     return app
 
 
