@@ -39,3 +39,9 @@ class BadBars(PhinanceError):
 
 class Conflict(PhinanceError):
     status_code = 409
+
+
+class StoreUnavailable(PhinanceError):
+    """The bar store cannot be read (corrupted or unreadable file)."""
+
+    status_code = 503

@@ -6,6 +6,7 @@ import os
 import sqlite3
 from pathlib import Path
 
+from phinance_env.errors import StoreUnavailable
 from phinance_env.market.sources import real_frames, synthetic_frames, SYNTHETIC_SEED
 from phinance_env.market.store import SCHEMA, STORE_VERSION, fingerprint, write_ticker
 
@@ -19,17 +20,21 @@ def ensure_store(path: str | Path | None = None) -> Path:
     path = Path(path)
     if path.exists() and _version(path) == STORE_VERSION:
         return path
-    build_store(path)
+    build_store(path)  # missing, or written by an older version: imports are carried over
     return path
 
 
 def _version(path: Path) -> str | None:
+    """The store's version; a file that is not a readable store is an error, never silently
+    rebuilt (that would drop the user's imported bars without a word)."""
     try:
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
             row = conn.execute("SELECT value FROM meta WHERE key = 'store_version'").fetchone()
         return row[0] if row else None
-    except sqlite3.DatabaseError:
-        return None
+    except sqlite3.DatabaseError as exc:
+        raise StoreUnavailable(
+            f"bar store {path} is corrupt or unreadable ({exc}); delete it to rebuild "
+            "(re-import your own bars afterwards)") from None
 
 
 def build_store(path: Path) -> None:
