@@ -45,6 +45,30 @@ class AppContext:
         self._projections: dict[str, Any] = {}
         self._backtests: dict[tuple, Any] = {}
 
+    def _check_bar_data(self, store) -> None:
+        """A state DB exported against other bar data would make verifiers check answers
+        the tools can no longer give: refuse it with a clear error rather than mislead."""
+        import sqlite3
+
+        from phinance_env.errors import StoreUnavailable
+
+        path = self.engine.url.database
+        if not path or path == ":memory:":
+            return
+        # A plain read-only connection: a Session here would BEGIN IMMEDIATE and wait on the
+        # write lock the calling tool may already hold.
+        try:
+            with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+                row = conn.execute("SELECT value FROM env_meta WHERE key = 'bar_fingerprint'").fetchone()
+        except sqlite3.DatabaseError:
+            return  # a DB made elsewhere (no env_meta): nothing to compare
+        expected = row[0] if row else None
+        actual = store.meta("builtin_fingerprint")
+        if expected is not None and expected != actual:
+            raise StoreUnavailable(
+                f"the bar data changed since this state DB was exported (bars {actual}, expected "
+                f"{expected}); run `phinance-env export` again")
+
     def use_engine(self, engine: Engine) -> Engine:
         """Point the tools at another state DB (a new episode); returns the previous engine.
         The bar store and model caches stay: they do not depend on the state DB."""
@@ -58,7 +82,9 @@ class AppContext:
                 if self._store is None:
                     from phinance_env.market.store import BarStore
 
-                    self._store = BarStore.open(self.bar_store_path)
+                    store = BarStore.open(self.bar_store_path)
+                    self._check_bar_data(store)
+                    self._store = store
         return self._store
 
     def projections(self, model: str = "ewma"):

@@ -20,6 +20,7 @@ def build_initial_db(scenario: Scenario, path: Path, bar_store_path: Path | None
     engine = state_engine(tmp)
     try:
         create_schema(engine)
+        _record_bar_data(engine, bar_store_path)
         client = AppClient(create_app(engine, bar_store_path))
         for step in scenario.seed_steps():
             client.call(step.tool, step.arguments)
@@ -28,3 +29,15 @@ def build_initial_db(scenario: Scenario, path: Path, bar_store_path: Path | None
         engine.dispose()
     os.replace(tmp, path)
     return path
+
+
+def _record_bar_data(engine, bar_store_path) -> None:
+    """Stamp the DB with the bar data it is built on; the app refuses a store that differs."""
+    from sqlalchemy.orm import Session
+
+    from phinance_env.market.store import BarStore
+    from phinance_env.state import EnvMeta
+
+    store = BarStore.open(bar_store_path)
+    with Session(engine) as session, session.begin():
+        session.add(EnvMeta(key="bar_fingerprint", value=store.meta("builtin_fingerprint")))

@@ -52,7 +52,8 @@ def build_store(path: Path) -> None:
             conn.executemany(
                 "INSERT INTO meta VALUES (?, ?)",
                 [("store_version", STORE_VERSION), ("synthetic_seed", str(SYNTHETIC_SEED)),
-                 ("fingerprint", fingerprint(conn))],
+                 ("fingerprint", fingerprint(conn)),
+                 ("builtin_fingerprint", fingerprint(conn, builtin_only=True))],
             )
     finally:
         conn.close()

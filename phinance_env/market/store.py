@@ -24,7 +24,7 @@ from phinance_env.market.sources import COLUMNS, TickerSpec
 if TYPE_CHECKING:
     import pandas as pd
 
-STORE_VERSION = "2"
+STORE_VERSION = "3"
 SYMBOL_RE = re.compile(r"^\^?[A-Z0-9][A-Z0-9._-]{0,11}$")
 
 SCHEMA = """
@@ -183,9 +183,12 @@ def write_ticker(conn: sqlite3.Connection, spec: TickerSpec, frame: "pd.DataFram
     )
 
 
-def fingerprint(conn: sqlite3.Connection) -> str:
-    """A content hash of every bar, so consumers can tell when the data changed."""
+def fingerprint(conn: sqlite3.Connection, builtin_only: bool = False) -> str:
+    """A content hash of the bars (all, or only the built-in real and synthetic ones), so
+    consumers can tell when the data changed."""
+    where = "WHERE t.source != 'imported'" if builtin_only else ""
     digest = hashlib.sha256()
-    for row in conn.execute("SELECT * FROM bars ORDER BY symbol, session"):
+    for row in conn.execute(f"SELECT b.* FROM bars b JOIN tickers t ON t.symbol = b.symbol {where}"
+                            " ORDER BY b.symbol, b.session"):
         digest.update(repr(row).encode())
     return digest.hexdigest()[:16]

@@ -2,12 +2,12 @@
 
 from phinance_env.state.db import configure_engine, create_schema, state_engine
 from phinance_env.state.models import (
-    Alert, BacktestFold, BacktestRun, Base, Note, ProjectionRun, ToolCall, TrackedTicker,
+    Alert, BacktestFold, BacktestRun, Base, EnvMeta, Note, ProjectionRun, ToolCall, TrackedTicker,
     Watchlist, WatchlistItem,
 )
 
 __all__ = [
-    "Alert", "BacktestFold", "BacktestRun", "Base", "Note", "ProjectionRun", "ToolCall",
+    "Alert", "BacktestFold", "BacktestRun", "Base", "EnvMeta", "Note", "ProjectionRun", "ToolCall",
     "TrackedTicker", "Watchlist", "WatchlistItem", "configure_engine", "create_schema",
     "state_engine",
 ]

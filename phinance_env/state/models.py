@@ -13,6 +13,14 @@ class Base(DeclarativeBase):
     pass
 
 
+class EnvMeta(Base):
+    """Facts about how this state DB was made, e.g. the bar data it was exported against."""
+
+    __tablename__ = "env_meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
 class TrackedTicker(Base):
     """A ticker of the bar store that this workspace tracks."""
 

@@ -55,9 +55,14 @@ CASES = [
 
 
 @pytest.fixture(scope="module")
-def awm_server(exported, cache_dir):
-    """``awm env start`` exactly as the README says, from the export's parent folder."""
-    workdir = exported.parent
+def awm_server(exported, cache_dir, tmp_path_factory):
+    """``awm env start`` exactly as the README says, in a copy of the export (AWM serves the
+    env row's db_path file itself, so the shared initial DB must not be the one it writes)."""
+    import shutil
+
+    workdir = tmp_path_factory.mktemp("awm-env")
+    shutil.copytree(exported, workdir / "outputs")
+    shutil.copy(exported.parent / "gen_envs_finance.jsonl", workdir)
     port = free_port()
     env = {**os.environ, "PHINANCE_CACHE_DIR": str(cache_dir)}
     proc = subprocess.Popen(

@@ -116,3 +116,24 @@ def test_corrupted_bar_store_is_a_clear_error_not_a_silent_rebuild(exported, cac
     finally:
         os.environ["PHINANCE_CACHE_DIR"] = str(cache_dir)
         get_settings.cache_clear()
+
+
+def test_stale_export_is_refused(exported, cache_dir, tmp_path):
+    """A state DB exported against other bar data: a clear error, not answers that its
+    verifiers would score against different ground truth."""
+    from phinance_env.app.client import AppClient, ToolError
+    from phinance_env.app.factory import create_app
+    from phinance_env.state import state_engine
+
+    store = tmp_path / "bars.db"
+    shutil.copy(cache_dir / "bars.db", store)
+    with sqlite3.connect(store) as conn:  # as a rebuild from changed data would record it
+        conn.execute("UPDATE meta SET value = 'feedfacefeedface' WHERE key = 'builtin_fingerprint'")
+    db = fresh_db(exported / "databases" / "phinance_01.db", tmp_path / "state")
+    client = AppClient(create_app(state_engine(db), store))
+    with pytest.raises(ToolError) as err:
+        client.call("get_projection", {"ticker": "NOVA"})
+    assert err.value.status == 503 and "changed since this state DB was exported" in err.value.detail
+    fresh = AppClient(create_app(state_engine(fresh_db(exported / "databases" / "phinance_01.db", tmp_path / "ok")),
+                                 cache_dir / "bars.db"))
+    assert fresh.call("get_ticker", {"ticker": "NOVA"})["symbol"] == "NOVA"
