@@ -4,7 +4,7 @@ PY ?= python
 BIN := .venv/bin
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: install start test test-ray bench clean
+.PHONY: install start test test-ray soak bench clean
 
 $(BIN)/.installed: pyproject.toml uv.lock
 	$(PY) -m pip install -q --disable-pip-version-check uv
@@ -21,6 +21,10 @@ start: install
 
 test: install
 	$(BIN)/python -m pytest -q -m "not ray"
+
+# The long reliability runs: 2 minutes of 32-client load, 300 fuzz examples per operation.
+soak: install
+	PHINANCE_SOAK_SECONDS=120 PHINANCE_FUZZ_EXAMPLES=300 $(BIN)/python -m pytest -q -s tests/reliability
 
 # The Ray backend on a local Ray instance (installs the optional ray extra; ~1 min).
 test-ray: install

@@ -266,8 +266,22 @@ def _check_untrack_and_alerts(initial, final, answer, exp):
     }
 
 
+def _tool_called(initial, final, tool, ticker):
+    """A successful call of ``tool`` about ``ticker`` in this episode's tool-call log."""
+    for row in _new_rows(initial, final, "tool_calls"):
+        if row["tool"] == tool and row["status"] == "ok":
+            try:
+                args = json.loads(row["arguments"])
+            except ValueError:
+                continue
+            if str(args.get("ticker", "")).strip().upper() == ticker:
+                return True
+    return False
+
+
 def _check_price_lookup(initial, final, answer, exp):
     return {
+        "prices_looked_up": _tool_called(initial, final, "get_price_history", exp["ticker"]),
         "answer_well_formed": _answer_ok(answer),
         "close_in_answer": _has_price(answer, exp["close"], 0.00002),
         "max_high_in_answer": _has_price(answer, exp["max_high"], 0.00002),

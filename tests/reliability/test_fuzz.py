@@ -3,6 +3,8 @@ budget): no 5xx, and every response conforms to its declared schema. Schema-vali
 may still be refused with a 4xx: a well-formed date outside the data is a business rule the
 schema cannot express, so that one check is left out."""
 
+import os
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -10,7 +12,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tests.support import fresh_db, phinance_app
 
-EXAMPLES_PER_OPERATION = 25
+EXAMPLES_PER_OPERATION = int(os.environ.get("PHINANCE_FUZZ_EXAMPLES", "25"))  # make soak: 300
 
 
 @pytest.fixture(scope="module")
