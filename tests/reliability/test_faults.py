@@ -64,6 +64,24 @@ def test_kill_9_during_writes_leaves_a_consistent_db(exported, cache_dir, tmp_pa
         assert not result.is_error
 
 
+def test_read_only_db_gives_a_clear_error_on_every_call(exported, cache_dir, tmp_path):
+    import subprocess
+
+    db = fresh_db(exported / "databases" / "phinance_01.db", tmp_path)
+    before = db.read_bytes()
+    # chattr +i: read-only even for root, who ignores file modes.
+    if subprocess.run(["chattr", "+i", str(db)], capture_output=True).returncode != 0:
+        pytest.skip("chattr +i is not available on this filesystem")
+    try:
+        with serve_process(db, cache_dir) as (_, url):
+            write, read = mcp_calls(f"{url}/mcp", [("create_watchlist", {"name": "ro"}), ("get_ticker", {"ticker": "NOVA"})])
+    finally:
+        subprocess.run(["chattr", "-i", str(db)], check=True)
+    for result in (write, read):  # every call writes its log line, so reads fail too, clearly
+        assert result.is_error and "state database unavailable" in result.text and "readonly" in result.text
+    assert db.read_bytes() == before
+
+
 def test_missing_db_is_a_clear_startup_error(cache_dir, tmp_path):
     import subprocess
     import sys

@@ -33,6 +33,7 @@ async def client(url: str, i: int, stop_at: float, latencies: list, errors: list
                     ("list_watchlists", {}),
                     ("create_note", {"title": name, "body": "load test"}),
                     ("delete_watchlist", {"name": name}),
+                    ("run_backtest", {"tickers": "^GSPC", "start": "2017-01-01", "end": "2017-12-31"}),
                 ]
                 for tool, args in calls:
                     t = time.perf_counter()
@@ -46,6 +47,9 @@ async def client(url: str, i: int, stop_at: float, latencies: list, errors: list
                     elif tool == "get_projection":
                         packet = json.loads(text)["packet"]
                         answers.setdefault(args["ticker"], set()).add(json.dumps(packet, sort_keys=True))
+                    elif tool == "run_backtest":
+                        report = {k: v for k, v in json.loads(text).items() if k != "run_id"}
+                        answers.setdefault("backtest", set()).add(json.dumps(report, sort_keys=True))
                 k += 1
 
 
@@ -65,7 +69,7 @@ def test_concurrent_clients(exported, cache_dir, tmp_path):
     assert not errors, errors[:5]
     assert not any("locked" in e for e in errors)
     notes_made = answers.pop("notes")
-    assert all(len(v) == 1 for v in answers.values())  # same inputs, same outputs
+    assert all(len(v) == 1 for v in answers.values()) and "backtest" in answers  # same inputs, same outputs
     latencies.sort()
     p50, p99 = latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99)]
     print(f"\nload: {CLIENTS} clients, {len(latencies)} calls in {SECONDS:.0f} s, p50 {p50 * 1e3:.0f} ms, p99 {p99 * 1e3:.0f} ms")
