@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from phinance_env.app.context import ContextDep
 from phinance_env.app.schemas import (
@@ -80,7 +81,7 @@ def create_watchlist(ctx: ContextDep, body: WatchlistCreate) -> WatchlistPublic:
 def list_watchlists(ctx: ContextDep) -> WatchlistList:
     """All watchlists with their tickers and notes, by name."""
     with ctx.call("list_watchlists") as call:
-        rows = call.db.scalars(select(Watchlist).order_by(Watchlist.name)).all()
+        rows = call.db.scalars(select(Watchlist).options(selectinload(Watchlist.items)).order_by(Watchlist.name)).all()
         data = [_watchlist_public(w) for w in rows]
     return WatchlistList(data=data, count=len(data), total=len(data))
 
