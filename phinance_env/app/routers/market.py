@@ -111,8 +111,9 @@ def get_projection(
     with ctx.call("get_projection", ticker=ticker, as_of_date=as_of_date, horizon=horizon, model=model) as call:
         horizons = (parse_horizon(horizon),) if horizon else DEFAULT_HORIZONS
         packet = ctx.projections(model).project(ticker, as_of_date, horizons)
-        run_id = record_projection(call.db, packet)
-    return ProjectionResult(run_id=run_id, packet=json.loads(packet.model_dump_json()), summary=packet.summary)
+        packet_json = packet.model_dump_json()
+        run_id = record_projection(call.db, packet, packet_json)
+    return ProjectionResult(run_id=run_id, packet=json.loads(packet_json), summary=packet.summary)
 
 
 RankBy = Literal["p_up", "p_down", "drift_bps", "sigma_bps", "annualized_sigma"]
