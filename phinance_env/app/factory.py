@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from phinance_env.app.context import AppContext
 from phinance_env.app.routers import market, runs, workspace
+from phinance_env.app.schema_checks import cache_mcp_input_validation
 
 DESCRIPTION = (
     "Phi-nance market projections and walk-forward backtests over daily bars (real S&P 500 / "
@@ -26,6 +27,7 @@ DESCRIPTION = (
 
 def create_app(engine: Engine, bar_store_path: str | Path | None = None) -> FastAPI:
     """The app on the state DB behind ``engine`` and the bar store (default: settings)."""
+    cache_mcp_input_validation()  # whoever mounts MCP on this app (AWM does) gets fast calls
     app = FastAPI(title="phinance-env", version="0.1.0", description=DESCRIPTION)
     app.state.ctx = AppContext(engine, bar_store_path)
     for router in (market.router, runs.router, workspace.router):
