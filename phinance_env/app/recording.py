@@ -7,13 +7,17 @@ from sqlalchemy.orm import Session
 
 from phinance_env.state import BacktestFold, BacktestRun, ProjectionRun, TrackedTicker
 
+# Built once: a constant Core statement hits SQLAlchemy's compiled cache, where
+# ``insert(Model).values(**row)`` costs more to build and key than the row costs to write.
+INSERT_PROJECTION_RUN = insert(ProjectionRun.__table__)
+
 
 def tracked_symbols(db: Session) -> set[str]:
     return set(db.scalars(select(TrackedTicker.symbol)))
 
 
 def record_projection(db: Session, packet, packet_json: str | None = None) -> int:
-    """Insert the run (Core insert: projections are the hot path) and return its id.
+    """Insert the run (a Core insert: projections are the hot path) and return its id.
     ``packet_json`` lets a caller that also answers with the packet serialize it once."""
     one = packet.horizons[0]
     c50, c75, c90 = one.cones
@@ -30,7 +34,7 @@ def record_projection(db: Session, packet, packet_json: str | None = None) -> in
         annualized_sigma=one.annualized_sigma, confidence=one.confidence,
         summary=packet.summary, packet_json=packet_json or packet.model_dump_json(),
     )
-    return db.execute(insert(ProjectionRun).values(**values)).inserted_primary_key[0]
+    return db.connection().execute(INSERT_PROJECTION_RUN, values).inserted_primary_key[0]
 
 
 def record_backtest(db: Session, report) -> BacktestRun:

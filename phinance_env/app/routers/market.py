@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from sqlalchemy import select
 
-from phinance_env.app.context import ContextDep
+from phinance_env.app.context import ContextDep, answer
 from phinance_env.app.recording import record_backtest, record_projection, tracked_symbols
 from phinance_env.app.schemas import (
     text,
@@ -99,7 +99,7 @@ def get_projection(
     as_of_date: OptDate = None,
     horizon: Annotated[str | None, Query(description="one horizon such as 1d, 5d, 21d; omitted = 1d, 5d and 21d"), text(8)] = None,
     model: Annotated[Model, Query(description="volatility model: ewma (default) or garch")] = "ewma",
-) -> ProjectionResult:
+) -> Response:
     """Project a ticker at the close of `as_of_date` (a non-trading day uses the previous
     session; the answer says so). Returns direction probabilities P(up/flat/down), expected
     drift and sigma in bps of log return, and 50/75/90% cones as [lower, upper] bps and
@@ -113,7 +113,7 @@ def get_projection(
         packet = ctx.projections(model).project(ticker, as_of_date, horizons)
         packet_json = packet.model_dump_json()
         run_id = record_projection(call.db, packet, packet_json)
-    return ProjectionResult(run_id=run_id, packet=json.loads(packet_json), summary=packet.summary)
+    return answer(ProjectionResult(run_id=run_id, packet=json.loads(packet_json), summary=packet.summary))
 
 
 RankBy = Literal["p_up", "p_down", "drift_bps", "sigma_bps", "annualized_sigma"]
