@@ -3,8 +3,29 @@ to a callable returning the paths of its AWM files (exported on first use into t
 
 from __future__ import annotations
 
-from functools import partial
+import fcntl
+import hashlib
+import shutil
+from functools import lru_cache, partial
 from pathlib import Path
+
+STAMP = "export.fingerprint"
+
+
+@lru_cache(maxsize=1)
+def export_fingerprint() -> str:
+    """What an export is made from: the package's code, the scenario and verifier sources,
+    and the bar data. A cached export made from anything else is stale (an upgrade that
+    changes a verifier or a model must not keep scoring with the old one)."""
+    from phinance_env.awm.resources import PACKAGE, resource_dir
+    from phinance_env.market.store import BarStore
+
+    digest = hashlib.sha256()
+    files = [*PACKAGE.rglob("*.py"), *resource_dir("scenarios").glob("*"), *resource_dir("verifiers").glob("*.py")]
+    for path in sorted(set(files)):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    digest.update(str(BarStore.open().meta("builtin_fingerprint")).encode())
+    return digest.hexdigest()[:16]
 
 
 def environment(name: str, out_dir: Path | None = None) -> dict[str, str]:
@@ -13,9 +34,15 @@ def environment(name: str, out_dir: Path | None = None) -> dict[str, str]:
     from phinance_env.settings import get_settings
 
     out_dir = (out_dir or get_settings().cache_dir / "awm" / name).resolve()
-    marker = out_dir / "gen_envs.jsonl"
-    if not marker.is_file():
-        export(name, out_dir, envs_file=None, rel_out=str(out_dir))
+    stamp = out_dir / STAMP
+    fingerprint = export_fingerprint()
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    with open(out_dir.parent / f".{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # workers starting together export once
+        if not stamp.is_file() or stamp.read_text() != fingerprint:
+            shutil.rmtree(out_dir, ignore_errors=True)
+            export(name, out_dir, envs_file=None, rel_out=str(out_dir))
+            stamp.write_text(fingerprint)  # last: an export cut short is redone next time
     files = {p.name.removesuffix(".jsonl"): str(p) for p in sorted(out_dir.glob("gen_*.jsonl"))}
     return {**files, "db": str(out_dir / "databases" / f"{name}.db"), "data_dir": str(out_dir)}
 

@@ -72,6 +72,23 @@ def test_awm_environments_entry_point_lists_the_files(cache_dir, tmp_path):
     assert Path(row["db_path"]).is_absolute() and Path(row["db_path"]).is_file()
 
 
+def test_the_cached_export_is_redone_when_its_inputs_change(cache_dir, tmp_path):
+    """An upgrade that changes a verifier or a model must not keep scoring with the old export."""
+    from phinance_env.awm.registry import STAMP, environment
+
+    out = tmp_path / "env"
+    files = environment("phinance_01", out_dir=out)
+    verifier = Path(files["gen_verifier.pure_code"])
+    good = verifier.read_text()
+    verifier.write_text(good.replace("def verify_task_completion", "def verify_stale"))
+    environment("phinance_01", out_dir=out)
+    assert "def verify_stale" in verifier.read_text()  # same inputs: the cache is kept
+
+    (out / STAMP).write_text("made-by-another-version")
+    environment("phinance_01", out_dir=out)
+    assert verifier.read_text() == good
+
+
 def test_a_plain_file_copy_right_after_a_write_holds_it(exported, tmp_path):
     """AWM saves final.db with a plain copy while the server runs: no WAL may hide commits."""
     from phinance_env.app.client import AppClient
