@@ -26,18 +26,26 @@ WORKSPACE_TABLES = ("tracked_tickers", "watchlists", "watchlist_items", "alerts"
 
 
 # --- reading the databases -----------------------------------------------------------
-def _connect(path):
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
-    return conn
+class _Db:
+    """One read-only connection per database for a whole verification (a fresh connection
+    per query would read the schema again every time)."""
+
+    def __init__(self, path):
+        self.path, self.conn = path, None
+
+    def rows(self, sql, args=()):
+        if self.conn is None:
+            self.conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            self.conn.row_factory = sqlite3.Row
+        return [dict(r) for r in self.conn.execute(sql, args).fetchall()]
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
 
 
-def _rows(path, sql, args=()):
-    conn = _connect(path)
-    try:
-        return [dict(r) for r in conn.execute(sql, args).fetchall()]
-    finally:
-        conn.close()
+def _rows(db, sql, args=()):
+    return db.rows(sql, args)
 
 
 def _new_rows(initial, final, table):
@@ -51,8 +59,8 @@ def _same_rows(initial, final, table, where="1=1", args=()):
     return _rows(initial, sql, args) == _rows(final, sql, args)
 
 
-def _watchlist_tickers(path, name):
-    rows = _rows(path, "SELECT i.ticker FROM watchlist_items i JOIN watchlists w ON w.id = i.watchlist_id"
+def _watchlist_tickers(db, name):
+    rows = _rows(db, "SELECT i.ticker FROM watchlist_items i JOIN watchlists w ON w.id = i.watchlist_id"
                        " WHERE w.name = ? ORDER BY i.ticker", (name,))
     return [r["ticker"] for r in rows]
 
@@ -326,10 +334,14 @@ def _diff_facts(initial, final):
 def verify_task_completion(initial_db_path, final_db_path, final_answer, expected=None):
     """Code mode: {"result": "complete" | "others", "reward": 1.0 | 0.0, "checks": {...}}."""
     exp = expected or EXPECTED
+    initial, final = _Db(initial_db_path), _Db(final_db_path)
     try:
-        checks = CHECKS[exp["template"]](initial_db_path, final_db_path, final_answer or "", exp)
+        checks = CHECKS[exp["template"]](initial, final, final_answer or "", exp)
     except Exception as exc:  # noqa: BLE001 - a verifier reports, it never raises
         return {"result": "others", "reward": 0.0, "checks": {}, "error": f"{type(exc).__name__}: {exc}"[:500]}
+    finally:
+        initial.close()
+        final.close()
     ok = bool(checks) and all(bool(v) for v in checks.values())
     return {"result": "complete" if ok else "others", "reward": 1.0 if ok else 0.0,
             "checks": {k: bool(v) for k, v in checks.items()}}
@@ -338,8 +350,11 @@ def verify_task_completion(initial_db_path, final_db_path, final_answer, expecte
 def verify_task(initial_db_path, final_db_path, expected=None):
     """SQL mode: the facts an LLM judge needs (what was expected, what changed)."""
     exp = expected or EXPECTED
+    initial, final = _Db(initial_db_path), _Db(final_db_path)
     try:
-        return json.loads(json.dumps({"expected": exp, "state_changes": _diff_facts(initial_db_path, final_db_path)},
-                                     default=str))
+        return json.loads(json.dumps({"expected": exp, "state_changes": _diff_facts(initial, final)}, default=str))
     except Exception as exc:  # noqa: BLE001
         return {"expected": exp, "error": f"{type(exc).__name__}: {exc}"[:500]}
+    finally:
+        initial.close()
+        final.close()
