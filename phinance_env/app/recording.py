@@ -10,6 +10,8 @@ from phinance_env.state import BacktestFold, BacktestRun, ProjectionRun, Tracked
 # Built once: a constant Core statement hits SQLAlchemy's compiled cache, where
 # ``insert(Model).values(**row)`` costs more to build and key than the row costs to write.
 INSERT_PROJECTION_RUN = insert(ProjectionRun.__table__)
+INSERT_BACKTEST_RUN = insert(BacktestRun.__table__)
+INSERT_BACKTEST_FOLD = insert(BacktestFold.__table__)
 
 
 def tracked_symbols(db: Session) -> set[str]:
@@ -37,25 +39,24 @@ def record_projection(db: Session, packet, packet_json: str | None = None) -> in
     return db.connection().execute(INSERT_PROJECTION_RUN, values).inserted_primary_key[0]
 
 
-def record_backtest(db: Session, report) -> BacktestRun:
+def record_backtest(db: Session, report) -> int:
+    """Insert the run and its folds (one executemany: a 3-year backtest has ~80 folds, which
+    the ORM's unit of work would flush one object at a time) and return the run id."""
     p = report.pooled
     ci = p.auc_ci95 or (None, None)
-    run = BacktestRun(
+    conn = db.connection()
+    run_id = conn.execute(INSERT_BACKTEST_RUN, dict(
         tickers=",".join(report.tickers), start=report.start, end=report.end,
-        horizon=f"{report.config.horizon}d", model=report.scale,
-        n_folds=sum(len(r.folds) for r in report.results), n_obs=p.n_obs,
+        horizon=report.horizon, model=report.scale, n_folds=report.n_folds, n_obs=p.n_obs,
         auc=p.auc, auc_ci_low=ci[0], auc_ci_high=ci[1], mean_fold_auc=p.mean_fold_auc,
         hit_rate=p.hit_rate, coverage_50=p.coverage.c50, coverage_75=p.coverage.c75,
         coverage_90=p.coverage.c90, pinball_bps=p.pinball_bps, threshold=report.gate.threshold,
         gate_passed=report.gate.passed, gate_verdict=report.gate.verdict, summary=report.summary,
-        folds=[
-            BacktestFold(ticker=r.ticker, fold=f.fold, train_start=f.train_start, train_end=f.train_end,
-                         test_start=f.test_start, test_end=f.test_end, n_obs=f.n_obs, auc=f.auc,
-                         hit_rate=f.hit_rate, coverage_50=f.coverage.c50,
-                         coverage_75=f.coverage.c75, coverage_90=f.coverage.c90)
-            for r in report.results for f in r.folds
-        ],
-    )
-    db.add(run)
-    db.flush()
-    return run
+    )).inserted_primary_key[0]
+    conn.execute(INSERT_BACKTEST_FOLD, [
+        dict(run_id=run_id, ticker=r.ticker, fold=f.fold, train_start=f.train_start, train_end=f.train_end,
+             test_start=f.test_start, test_end=f.test_end, n_obs=f.n_obs, auc=f.auc, hit_rate=f.hit_rate,
+             coverage_50=f.coverage.c50, coverage_75=f.coverage.c75, coverage_90=f.coverage.c90)
+        for r in report.results for f in r.folds
+    ])
+    return run_id

@@ -68,3 +68,11 @@ class BacktestReport(Wire):
     gate: Gate
     summary: str
     warnings: list[str]
+
+    @property
+    def horizon(self) -> str:
+        return f"{self.config.horizon}d"
+
+    @property
+    def n_folds(self) -> int:
+        return sum(len(r.folds) for r in self.results)

@@ -169,11 +169,11 @@ def run_backtest(ctx: ContextDep, body: BacktestRequest) -> BacktestResult:
         if body.model == "garch":
             _check_garch_budget(tickers, body.start, body.end)
         report = ctx.backtest(tickers, body.start, body.end, body.model, cfg, body.threshold)
-        row = record_backtest(call.db, report)
+        run_id = record_backtest(call.db, report)
     p = report.pooled
     return BacktestResult(
-        run_id=row.id, tickers=report.tickers, start=report.start, end=report.end,
-        horizon=row.horizon, model=report.scale, n_folds=row.n_folds, n_obs=p.n_obs,
+        run_id=run_id, tickers=report.tickers, start=report.start, end=report.end,
+        horizon=report.horizon, model=report.scale, n_folds=report.n_folds, n_obs=p.n_obs,
         mean_oos_auc=p.mean_fold_auc, pooled_auc=p.auc,
         auc_ci95=list(p.auc_ci95) if p.auc_ci95 else None, hit_rate=p.hit_rate,
         always_up_hit_rate=p.always_up_hit_rate, coverage_50=p.coverage.c50,
