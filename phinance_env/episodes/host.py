@@ -15,6 +15,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Literal
 
+from sqlalchemy.util import LRUCache
+
 Transport = Literal["asgi", "mcp"]
 
 
@@ -40,6 +42,7 @@ class EpisodeHost:
         self.mcp = FastApiMCP(self.app)
         self.url: str | None = None
         self._server = None
+        self._compiled_sql = LRUCache(1_000)  # shared by the episodes' engines
         if transport == "mcp":
             # The MCP server logs a closed SSE stream at every client disconnect: noise here.
             logging.getLogger("mcp.server.streamable_http").setLevel(logging.CRITICAL)
@@ -73,7 +76,7 @@ class EpisodeHost:
 
         from phinance_env.state import state_engine
 
-        engine = state_engine(db_path, synchronous="OFF")  # a disposable episode copy
+        engine = state_engine(db_path, synchronous="OFF", compiled_cache=self._compiled_sql)  # a disposable copy
         previous = self.app.state.ctx.use_engine(engine)
         previous.dispose()
         try:

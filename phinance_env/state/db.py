@@ -43,11 +43,16 @@ def configure_engine(engine: Engine, synchronous: str = "NORMAL") -> Engine:
     return engine
 
 
-def state_engine(path: str | Path, synchronous: str = "NORMAL") -> Engine:
-    """An engine on the state DB file at ``path`` (created empty if missing)."""
+def state_engine(path: str | Path, synchronous: str = "NORMAL", compiled_cache: dict | None = None) -> Engine:
+    """An engine on the state DB file at ``path`` (created empty if missing).
+
+    ``compiled_cache`` shares compiled SQL between engines: an episode host opens one engine
+    per episode, and each would otherwise compile every statement again."""
     if synchronous not in ("OFF", "NORMAL", "FULL"):
         raise ValueError(f"synchronous {synchronous!r}: use OFF, NORMAL or FULL")
-    engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000})
+    options = {} if compiled_cache is None else {"compiled_cache": compiled_cache}
+    engine = create_engine(f"sqlite:///{path}", execution_options=options,
+                           connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000})
     return configure_engine(engine, synchronous)
 
 
