@@ -16,6 +16,11 @@ class ToolStep(BaseModel):
     tool: str
     arguments: dict[str, Any]
 
+    @property
+    def refers_back(self) -> bool:
+        """Whether an argument takes its value from an earlier call's result."""
+        return any(isinstance(v, str) and REF.match(v) for v in self.arguments.values())
+
 
 class Solution(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)

@@ -50,7 +50,8 @@ class OraclePolicy:
             return LIST_TOOLS_MESSAGE
         if turn <= len(self.solution.calls):
             step = self.solution.calls[turn - 1]
-            return tool_call_message(step.tool, resolve(step.arguments, _tool_results(messages)[1:]))
+            results = _tool_results(messages)[1:] if step.refers_back else []
+            return tool_call_message(step.tool, resolve(step.arguments, results))
         return self.solution.answer
 
 

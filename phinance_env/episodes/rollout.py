@@ -41,6 +41,16 @@ class RolloutConfig:
 
 
 _HOST = None  # one per worker process
+_LOOP: tuple[int, asyncio.Runner] | None = None  # (pid, runner): one event loop per worker process
+
+
+def _run(coro):
+    """Run ``coro`` on this process's long-lived event loop. A fresh ``asyncio.run`` per
+    episode would also start and join new thread-pool workers every time."""
+    global _LOOP
+    if _LOOP is None or _LOOP[0] != os.getpid():  # none yet, or inherited through fork
+        _LOOP = (os.getpid(), asyncio.Runner())
+    return _LOOP[1].run(coro)
 
 
 def _host(transport: str, data):
@@ -64,7 +74,7 @@ def episode_job(cfg: RolloutConfig, task_id: int, repeat: int) -> dict[str, Any]
     data = load_scenario_data(cfg.scenario, cfg.data_dir)
     policy = make_policy(cfg.policy, data.solutions.get(task_id), cfg.episode_seed(task_id, repeat), **cfg.openai)
     run_dir = cfg.out / data.scenario / cfg.policy / f"task{task_id:03d}_r{repeat:03d}"
-    result = asyncio.run(run_episode(_host(cfg.transport, data), data, task_id, policy, run_dir, repeat,
+    result = _run(run_episode(_host(cfg.transport, data), data, task_id, policy, run_dir, repeat,
                                      cfg.max_turns, cfg.sql_facts))
     return result.to_json()
 
@@ -121,24 +131,62 @@ def rollout(cfg: RolloutConfig, progress=None) -> list[dict]:
             and k[1] in task_ids and k[2] < cfg.repeats]
 
 
+_POOL: tuple[tuple[int, int], ProcessPoolExecutor] | None = None  # ((pid, workers), pool)
+
+
+def _preload() -> None:
+    """Import the tools and models before forking, so every worker starts with them (and
+    shares their pages) instead of importing them again for its first episode."""
+    import phinance_env.app.factory  # noqa: F401
+    import phinance_env.backtest  # noqa: F401
+    import phinance_env.episodes.host  # noqa: F401
+    import phinance_env.projection.engine  # noqa: F401
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    """The worker pool, kept across rollouts as a trainer keeps its workers: each worker
+    keeps its host, model caches and event loop from one rollout to the next."""
+    global _POOL
+    key = (os.getpid(), workers)
+    if _POOL is None or _POOL[0] != key:
+        _drop_pool()
+        _preload()
+        _POOL = (key, ProcessPoolExecutor(max_workers=workers))
+    return _POOL[1]
+
+
+def _drop_pool(wait: bool = False) -> None:
+    global _POOL
+    if _POOL is not None and _POOL[0][0] == os.getpid():  # never shut a parent's pool from a fork
+        _POOL[1].shutdown(wait=wait, cancel_futures=True)
+    _POOL = None
+
+
+def shutdown_workers() -> None:
+    """Stop the rollout worker processes kept between rollouts (they also stop at exit)."""
+    _drop_pool(wait=True)
+
+
 def _pool_run(cfg: RolloutConfig, jobs: list[tuple[int, int]], record) -> None:
-    """A worker that dies fails only its in-flight episodes (recorded as worker_died); the
-    pool is rebuilt and the rest continue."""
-    pending = list(jobs)
-    while pending:
-        with ProcessPoolExecutor(max_workers=cfg.workers) as pool:
-            futures = {pool.submit(episode_job, cfg, t, r): (t, r) for t, r in pending}
-            pending = []
-            for future in as_completed(futures):
-                t, r = futures[future]
-                try:
-                    record(future.result())
-                except BrokenProcessPool:
-                    record(EpisodeResult(cfg.scenario, t, r, cfg.policy, error_kind="worker_died",
-                                         error="the worker process died during this episode").to_json())
-                except Exception as exc:  # noqa: BLE001 - one episode's failure is recorded, not fatal
-                    record(EpisodeResult(cfg.scenario, t, r, cfg.policy, error_kind="episode_error",
-                                         error=f"{type(exc).__name__}: {exc}"[:500]).to_json())
+    """A worker that dies fails the episodes it took down with it (recorded as worker_died,
+    which a rerun tries again); the next rollout starts a fresh pool."""
+    pool = _pool(cfg.workers)
+    futures = {pool.submit(episode_job, cfg, t, r): (t, r) for t, r in jobs}
+    try:
+        for future in as_completed(futures):
+            t, r = futures[future]
+            try:
+                record(future.result())
+            except BrokenProcessPool:
+                _drop_pool()
+                record(EpisodeResult(cfg.scenario, t, r, cfg.policy, error_kind="worker_died",
+                                     error="the worker process died during this episode").to_json())
+            except Exception as exc:  # noqa: BLE001 - one episode's failure is recorded, not fatal
+                record(EpisodeResult(cfg.scenario, t, r, cfg.policy, error_kind="episode_error",
+                                     error=f"{type(exc).__name__}: {exc}"[:500]).to_json())
+    except BaseException:
+        _drop_pool()  # interrupted: the queued episodes must not run on unrecorded
+        raise
 
 
 def _ray_run(cfg: RolloutConfig, jobs: list[tuple[int, int]], record) -> None:
