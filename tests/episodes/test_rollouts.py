@@ -76,3 +76,20 @@ def test_pool_workers_build_their_own_host_after_fork(data_dir, tmp_path):
     rollout(config(data_dir, tmp_path / "a", transport="mcp", tasks=(3,)))
     rows = rollout(config(data_dir, tmp_path / "b", transport="mcp", tasks=(3, 5), repeats=2, workers=2))
     assert [r["reward"] for r in rows] == [1.0] * 4, [r["error"] for r in rows]
+
+
+def test_pool_workers_live_across_rollouts_until_shut_down(data_dir, tmp_path):
+    """A trainer's rollouts reuse warm workers; shutdown_workers() stops them."""
+    import sys
+
+    from phinance_env.episodes import shutdown_workers
+
+    module = sys.modules["phinance_env.episodes.rollout"]
+    rollout(config(data_dir, tmp_path / "a", tasks=(0,), repeats=2, workers=2))
+    pool = module._POOL[1]
+    pids = set(pool._processes)
+    rows = rollout(config(data_dir, tmp_path / "b", tasks=(0, 3), repeats=2, workers=2))
+    assert [r["reward"] for r in rows] == [1.0] * 4
+    assert module._POOL[1] is pool and set(pool._processes) == pids and len(pids) == 2
+    shutdown_workers()
+    assert module._POOL is None and not pool._processes
