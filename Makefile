@@ -4,7 +4,7 @@ PY ?= python
 BIN := .venv/bin
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: install start test test-ray soak bench clean
+.PHONY: install start test test-ray test-upstream soak bench clean
 
 $(BIN)/.installed: pyproject.toml uv.lock
 	$(PY) -m pip install -q --disable-pip-version-check uv
@@ -20,7 +20,7 @@ start: install
 	$(BIN)/awm env start --scenario phinance_01 --envs_load_path gen_envs_finance.jsonl --port 8001
 
 test: install
-	$(BIN)/python -m pytest -q -m "not ray"
+	$(BIN)/python -m pytest -q -m "not ray and not upstream"
 
 # The long reliability runs: 2 minutes of 32-client load, 300 fuzz examples per operation.
 soak: install
@@ -31,6 +31,16 @@ test-ray: install
 	$(PY) -m uv sync --frozen --extra ray
 	$(BIN)/python -m pytest -q -m ray
 
+# Upstream AWM's `awm agent --scenario ... --task_id N` and `awm verify`, which the PyPI
+# release lacks: in a separate venv with an upstream source tree, e.g. a git checkout.
+UPSTREAM := .venv-upstream
+test-upstream:
+	@test -n "$(AWM_SRC)" || { echo "usage: make test-upstream AWM_SRC=path/to/agent-world-model"; exit 2; }
+	$(PY) -m pip install -q --disable-pip-version-check uv
+	$(PY) -m uv venv -q --allow-existing -p 3.12 $(UPSTREAM)
+	$(PY) -m uv pip install -q --python $(UPSTREAM)/bin/python "$(AWM_SRC)" -e . pytest
+	$(UPSTREAM)/bin/python -m pytest -q -m upstream tests/integration/test_upstream_awm.py
+
 bench: install
 	$(BIN)/python benchmarks/core.py
 	$(BIN)/phinance-env export
@@ -38,4 +48,4 @@ bench: install
 	$(BIN)/python benchmarks/episodes.py
 
 clean:
-	rm -rf .venv .pytest_cache
+	rm -rf .venv $(UPSTREAM) .pytest_cache

@@ -96,13 +96,13 @@ async def run_episode(host: EpisodeHost, data: ScenarioData, task_id: int, polic
         res.error_kind, res.error = "server_error", str(exc)
     except Exception as exc:  # noqa: BLE001 - the MCP session or server failed under us
         res.error_kind, res.error = "server_error", f"{type(exc).__name__}: {exc}"[:500]
-    _verify(data, task_id, initial, final, answer, res)
+    verify_result = _verify(data, task_id, initial, final, answer, res)
     if sql_facts:
         _record_sql_facts(data, task_id, initial, final, run_dir)
     res.messages = messages
     res.seconds = round(time.perf_counter() - started, 4)
     res.run_dir = str(run_dir)
-    _write(run_dir, data, task, policy, messages, trajectory, res)
+    _write(run_dir, data, task, policy, messages, trajectory, res, verify_result)
     return res
 
 
@@ -150,21 +150,27 @@ async def _execute(session, call: dict, tools: list[dict], res: EpisodeResult) -
     return text
 
 
-def _verify(data: ScenarioData, task_id: int, initial: Path, final: Path, answer: str, res: EpisodeResult) -> None:
+def _verify(data: ScenarioData, task_id: int, initial: Path, final: Path, answer: str,
+            res: EpisodeResult) -> dict[str, Any]:
+    """Score the episode into ``res``; returns upstream ``awm verify``'s ``verify_result``."""
     from phinance_env.awm.verifiers import run_code_string
 
     code = data.verifiers.get(task_id)
     if code is None:
         res.error_kind, res.error = res.error_kind or "verifier_error", f"no code verifier for task {task_id}"
-        return
+        return {"result": "others", "execution_status": "error", "error_message": res.error}
     try:
         verdict = run_code_string(code, "code", str(initial), str(final), answer)
     except Exception as exc:  # noqa: BLE001 - a foreign verifier may raise
         res.error_kind, res.error = res.error_kind or "verifier_error", f"{type(exc).__name__}: {exc}"[:500]
-        return
-    res.result = "complete" if isinstance(verdict, dict) and verdict.get("result") == "complete" else "others"
-    res.checks = dict(verdict.get("checks", {})) if isinstance(verdict, dict) else {}
+        return {"result": "others", "execution_status": "error", "error_message": res.error}
+    if not isinstance(verdict, dict) or "result" not in verdict:
+        res.error_kind, res.error = res.error_kind or "verifier_error", f"verifier returned {type(verdict).__name__}"
+        return {"result": "others", "execution_status": "error", "error_message": res.error}
+    res.result = "complete" if verdict.get("result") == "complete" else "others"
+    res.checks = dict(verdict.get("checks", {}))
     res.reward = 1.0 if res.result == "complete" and res.error_kind not in FATAL else 0.0
+    return {"result": res.result, "execution_status": "success", "raw_result": verdict}
 
 
 def _record_sql_facts(data: ScenarioData, task_id: int, initial: Path, final: Path, run_dir: Path) -> None:
@@ -179,12 +185,16 @@ def _record_sql_facts(data: ScenarioData, task_id: int, initial: Path, final: Pa
     (run_dir / "verify.sql.json").write_text(json.dumps(facts, indent=1, default=str))
 
 
-def _write(run_dir: Path, data: ScenarioData, task: str, policy: Policy, messages, trajectory, res: EpisodeResult) -> None:
+def _write(run_dir: Path, data: ScenarioData, task: str, policy: Policy, messages, trajectory, res: EpisodeResult,
+           verify_result: dict[str, Any]) -> None:
     (run_dir / "trajectory.json").write_text(json.dumps({
         "scenario": data.scenario, "task_id": res.task_id, "task": task, "model": policy.name,
         "total_iterations": res.turns, "trajectory": trajectory, "messages": messages,
     }, ensure_ascii=False))  # no indent: json's indenting encoder is pure Python, ~10x slower
+    # Upstream ``awm verify --mode code``'s file, plus the episode's reward and error.
+    failed = verify_result["execution_status"] == "error"
     (run_dir / "verify.code.json").write_text(json.dumps({
-        "scenario": data.scenario, "task_id": res.task_id, "result": res.result, "reward": res.reward,
-        "checks": res.checks, "error_kind": res.error_kind, "error": res.error,
-    }, indent=1))
+        "scenario": data.scenario, "task_id": res.task_id, "task": task, "mode": "code",
+        "reward_type": "judge_error" if failed else res.result, "verify_result": verify_result,
+        "reward": res.reward, "checks": res.checks, "error_kind": res.error_kind, "error": res.error,
+    }, indent=1, default=str))

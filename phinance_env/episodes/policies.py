@@ -27,14 +27,23 @@ def _turn(messages: list[dict]) -> int:
     return sum(1 for m in messages if m["role"] == "assistant")
 
 
+TOOL_RESPONSE_PREFIX = "Tool response:\n"  # how upstream `awm agent` relays results to non-vLLM endpoints
+
+
 def _tool_results(messages: list[dict]) -> list[Any]:
+    """Tool results in order: ``tool`` messages, or the user messages upstream ``awm agent``
+    sends in their place to a standard OpenAI endpoint."""
     out = []
     for m in messages:
-        if m["role"] == "tool":
-            try:
-                out.append(json.loads(m["content"]))
-            except (json.JSONDecodeError, TypeError):
-                out.append({})
+        content = m.get("content")
+        if m["role"] == "user" and isinstance(content, str) and content.startswith(TOOL_RESPONSE_PREFIX):
+            content = content.removeprefix(TOOL_RESPONSE_PREFIX)
+        elif m["role"] != "tool":
+            continue
+        try:
+            out.append(json.loads(content))
+        except (json.JSONDecodeError, TypeError):
+            out.append({})
     return out
 
 
