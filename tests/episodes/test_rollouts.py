@@ -28,6 +28,9 @@ def test_oracle_solves_every_task(data_dir, tmp_path, transport):
         trajectory = json.loads((run_dir / "trajectory.json").read_text())
         assert trajectory["scenario"] == "phinance_01" and trajectory["task_id"] == row["task_id"]
         assert trajectory["messages"][-1]["role"] == "assistant"
+        verify = json.loads((run_dir / "verify.code.json").read_text())  # upstream `awm verify`'s shape
+        assert verify["reward_type"] == verify["verify_result"]["result"] == row["result"]
+        assert verify["verify_result"]["raw_result"]["checks"] == row["checks"]
 
 
 def test_null_policy_scores_zero(data_dir, tmp_path):
