@@ -32,7 +32,7 @@ def list_tickers(
     ctx: ContextDep,
     source: Annotated[Literal["real", "synthetic", "imported"] | None, Query(description="only this source")] = None,
     tracked_only: Annotated[bool, Query(description="only tickers this workspace tracks")] = False,
-) -> TickerList:
+) -> Response:
     """List the tickers with daily bars: symbol, name, source (real index data or the
     synthetic universe), sector, first/last session, bar count, and whether it is tracked."""
     with ctx.call("list_tickers", source=source, tracked_only=tracked_only) as call:
@@ -44,21 +44,21 @@ def list_tickers(
             for t in ctx.store.tickers()
             if (source is None or t.source == source) and (not tracked_only or t.symbol in tracked)
         ]
-    return TickerList(data=rows, count=len(rows), total=len(rows))
+    return answer(TickerList(data=rows, count=len(rows), total=len(rows)))
 
 
 @router.get("/ticker", operation_id="get_ticker", response_model=TickerDetail)
-def get_ticker(ctx: ContextDep, ticker: Annotated[str, Query(description="e.g. ^GSPC or NOVA"), text(40)]) -> TickerDetail:
+def get_ticker(ctx: ContextDep, ticker: Annotated[str, Query(description="e.g. ^GSPC or NOVA"), text(40)]) -> Response:
     """One ticker's details: name, source and origin of the data, sector, data range, bar
     count, last close, and whether the workspace tracks it. Unknown tickers give 404."""
     with ctx.call("get_ticker", ticker=ticker) as call:
         t = ctx.store.ticker(ticker)
         tracked = call.db.scalar(select(TrackedTicker.id).where(TrackedTicker.symbol == t.symbol)) is not None
         close = float(ctx.store.series(t.symbol).close[-1])
-    return TickerDetail(symbol=t.symbol, name=t.name, source=t.source, sector=t.sector,
+    return answer(TickerDetail(symbol=t.symbol, name=t.name, source=t.source, sector=t.sector,
                         first_session=t.first_session, last_session=t.last_session,
                         bar_count=t.n_bars, tracked=tracked, origin=t.origin,
-                        last_close=round(close, 4), close_only=t.close_only)
+                        last_close=round(close, 4), close_only=t.close_only))
 
 
 @router.get("/price_history", operation_id="get_price_history", response_model=PriceHistory)
@@ -68,7 +68,7 @@ def get_price_history(
     start: OptDate = None,
     end: OptDate = None,
     limit: Annotated[int, Query(ge=1, le=MAX_HISTORY_ROWS, description="max bars returned (latest kept), 1-500")] = 60,
-) -> PriceHistory:
+) -> Response:
     """Daily OHLCV bars of one ticker in [start, end] (inclusive, trading sessions only).
     At most `limit` bars are returned; when the range holds more, the latest are kept and
     `truncated` is true."""
@@ -88,8 +88,8 @@ def get_price_history(
         frame = frame.iloc[-limit:]
         bars = [Bar(session=str(ix.date()), open=r.open, high=r.high, low=r.low, close=r.close,
                     volume=r.volume) for ix, r in zip(frame.index, frame.itertuples())]
-    return PriceHistory(ticker=info.symbol, start=bars[0].session, end=bars[-1].session,
-                        data=bars, count=len(bars), truncated=truncated)
+    return answer(PriceHistory(ticker=info.symbol, start=bars[0].session, end=bars[-1].session,
+                        data=bars, count=len(bars), truncated=truncated))
 
 
 @router.get("/projection", operation_id="get_projection", response_model=ProjectionResult)
@@ -126,7 +126,7 @@ def compare_projections(
     as_of_date: OptDate = None,
     horizon: Annotated[str, Query(description="1d, 5d or 21d ..."), text(8)] = "1d",
     rank_by: Annotated[RankBy, Query(description="field to rank by, highest first")] = "p_up",
-) -> ProjectionComparison:
+) -> Response:
     """Project several tickers at one date and rank them by `rank_by` (highest first):
     direction, P(up), P(down), drift, sigma and the 75% cone per ticker. Each projection is
     logged as a run."""
@@ -149,11 +149,11 @@ def compare_projections(
                              run_id=run_id))
         rows.sort(key=lambda r: (-r[rank_by], r["ticker"]))
     data = [RankedProjection(rank=i + 1, **r) for i, r in enumerate(rows)]
-    return ProjectionComparison(horizon=f"{h}d", rank_by=rank_by, data=data, count=len(data))
+    return answer(ProjectionComparison(horizon=f"{h}d", rank_by=rank_by, data=data, count=len(data)))
 
 
 @router.post("/backtests", operation_id="run_backtest", response_model=BacktestResult)
-def run_backtest(ctx: ContextDep, body: BacktestRequest) -> BacktestResult:
+def run_backtest(ctx: ContextDep, body: BacktestRequest) -> Response:
     """Walk-forward backtest of the projection model over [start, end] for 1-10 tickers:
     expanding training windows (>= 126 sessions, may reach before start), purge >= horizon,
     21-session test folds. Reports the mean out-of-sample direction AUC and the pooled AUC
@@ -171,7 +171,7 @@ def run_backtest(ctx: ContextDep, body: BacktestRequest) -> BacktestResult:
         report = ctx.backtest(tickers, body.start, body.end, body.model, cfg, body.threshold)
         run_id = record_backtest(call.db, report)
     p = report.pooled
-    return BacktestResult(
+    return answer(BacktestResult(
         run_id=run_id, tickers=report.tickers, start=report.start, end=report.end,
         horizon=report.horizon, model=report.scale, n_folds=report.n_folds, n_obs=p.n_obs,
         mean_oos_auc=p.mean_fold_auc, pooled_auc=p.auc,
@@ -185,7 +185,7 @@ def run_backtest(ctx: ContextDep, body: BacktestRequest) -> BacktestResult:
                                   coverage_50=r.metrics.coverage.c50, coverage_75=r.metrics.coverage.c75,
                                   coverage_90=r.metrics.coverage.c90) for r in report.results],
         summary=report.summary, warnings=report.warnings,
-    )
+    ))
 
 
 def _check_garch_budget(tickers: str | list[str], start: str, end: str) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from sqlalchemy import func, select
 
-from phinance_env.app.context import ContextDep
+from phinance_env.app.context import ContextDep, answer
 from phinance_env.app.schemas import (
     text,
     ERROR_RESPONSES,
@@ -34,7 +34,7 @@ def list_projection_runs(
     ticker: Annotated[str | None, Query(description="only this ticker"), text(40)] = None,
     limit: Limit = 20,
     offset: Offset = 0,
-) -> ProjectionRunList:
+) -> Response:
     """Past projection runs, newest first: ticker, dates, 1-day direction, P(up/flat/down),
     drift, sigma, 75% cone and summary. Filter by ticker; page with limit/offset."""
     from phinance_env.market.store import normalize_symbol
@@ -46,11 +46,11 @@ def list_projection_runs(
         total = call.db.scalar(select(func.count()).select_from(query.subquery()))
         rows = call.db.scalars(query.order_by(ProjectionRun.id.desc()).limit(limit).offset(offset)).all()
         data = [_public(r, ProjectionRunPublic) for r in rows]
-    return ProjectionRunList(data=data, count=len(data), total=total)
+    return answer(ProjectionRunList(data=data, count=len(data), total=total))
 
 
 @router.get("/projection_run", operation_id="get_projection_run", response_model=ProjectionRunDetail)
-def get_projection_run(ctx: ContextDep, run_id: RunId) -> ProjectionRunDetail:
+def get_projection_run(ctx: ContextDep, run_id: RunId) -> Response:
     """One projection run with every logged field, including the full packet (all horizons)."""
     with ctx.call("get_projection_run", run_id=run_id) as call:
         row = call.db.get(ProjectionRun, run_id)
@@ -58,24 +58,24 @@ def get_projection_run(ctx: ContextDep, run_id: RunId) -> ProjectionRunDetail:
             raise NotFound(f"no projection run with id {run_id}; list_projection_runs shows the ids")
         fields = {k: getattr(row, k) for k in ProjectionRunDetail.model_fields if k != "packet"}
         detail = ProjectionRunDetail(**fields, packet=json.loads(row.packet_json))
-    return detail
+    return answer(detail)
 
 
 @router.get("/backtest_runs", operation_id="list_backtest_runs", response_model=BacktestRunList)
-def list_backtest_runs(ctx: ContextDep, limit: Limit = 20, offset: Offset = 0) -> BacktestRunList:
+def list_backtest_runs(ctx: ContextDep, limit: Limit = 20, offset: Offset = 0) -> Response:
     """Past backtest runs, newest first: tickers, period, AUC, mean fold AUC, 75% coverage, gate."""
     with ctx.call("list_backtest_runs", limit=limit, offset=offset) as call:
         total = call.db.scalar(select(func.count(BacktestRun.id)))
         rows = call.db.scalars(select(BacktestRun).order_by(BacktestRun.id.desc()).limit(limit).offset(offset)).all()
         data = [_public(r, BacktestRunPublic) for r in rows]
-    return BacktestRunList(data=data, count=len(data), total=total)
+    return answer(BacktestRunList(data=data, count=len(data), total=total))
 
 
 @router.get("/backtest_run", operation_id="get_backtest_run", response_model=BacktestRunDetail)
 def get_backtest_run(
     ctx: ContextDep, run_id: RunId,
     include_folds: Annotated[bool, Query(description="include per-fold metrics")] = True,
-) -> BacktestRunDetail:
+) -> Response:
     """One backtest run with pooled metrics, gate and (optionally) every fold's metrics."""
     with ctx.call("get_backtest_run", run_id=run_id, include_folds=include_folds) as call:
         row = call.db.get(BacktestRun, run_id)
@@ -84,4 +84,4 @@ def get_backtest_run(
         fields = {k: getattr(row, k) for k in BacktestRunDetail.model_fields if k != "folds"}
         folds = [_public(f, FoldPublic) for f in row.folds] if include_folds else []
         detail = BacktestRunDetail(**fields, folds=folds)
-    return detail
+    return answer(detail)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from phinance_env.app.context import ContextDep
+from phinance_env.app.context import ContextDep, answer
 from phinance_env.app.schemas import (
     text,
     ERROR_RESPONSES,
@@ -62,7 +62,7 @@ def _symbols(ctx, tickers: str | list[str]) -> list[str]:
 
 
 @router.post("/watchlists", operation_id="create_watchlist", response_model=WatchlistPublic)
-def create_watchlist(ctx: ContextDep, body: WatchlistCreate) -> WatchlistPublic:
+def create_watchlist(ctx: ContextDep, body: WatchlistCreate) -> Response:
     """Create a watchlist with a unique name, an optional description and optional initial
     tickers. A name already in use gives 409."""
     with ctx.call("create_watchlist", **body.model_dump()) as call:
@@ -74,29 +74,29 @@ def create_watchlist(ctx: ContextDep, body: WatchlistCreate) -> WatchlistPublic:
         call.db.add(wl)
         call.db.flush()
         result = _watchlist_public(wl)
-    return result
+    return answer(result)
 
 
 @router.get("/watchlists", operation_id="list_watchlists", response_model=WatchlistList)
-def list_watchlists(ctx: ContextDep) -> WatchlistList:
+def list_watchlists(ctx: ContextDep) -> Response:
     """All watchlists with their tickers and notes, by name."""
     with ctx.call("list_watchlists") as call:
         rows = call.db.scalars(select(Watchlist).options(selectinload(Watchlist.items)).order_by(Watchlist.name)).all()
         data = [_watchlist_public(w) for w in rows]
-    return WatchlistList(data=data, count=len(data), total=len(data))
+    return answer(WatchlistList(data=data, count=len(data), total=len(data)))
 
 
 @router.delete("/watchlists", operation_id="delete_watchlist", response_model=Deleted)
-def delete_watchlist(ctx: ContextDep, name: NameQuery) -> Deleted:
+def delete_watchlist(ctx: ContextDep, name: NameQuery) -> Response:
     """Delete a watchlist and its items by name. Unknown names give 404."""
     with ctx.call("delete_watchlist", name=name) as call:
         wl = _watchlist(call.db, name)
         call.db.delete(wl)
-    return Deleted(deleted=f"watchlist {wl.name!r}")
+    return answer(Deleted(deleted=f"watchlist {wl.name!r}"))
 
 
 @router.post("/watchlists/items", operation_id="add_watchlist_item", response_model=WatchlistPublic)
-def add_watchlist_item(ctx: ContextDep, body: WatchlistItemCreate) -> WatchlistPublic:
+def add_watchlist_item(ctx: ContextDep, body: WatchlistItemCreate) -> Response:
     """Add a ticker (with an optional note) to an existing watchlist. A ticker already on
     the list gives 409; unknown watchlists or tickers give 404."""
     with ctx.call("add_watchlist_item", **body.model_dump()) as call:
@@ -109,11 +109,11 @@ def add_watchlist_item(ctx: ContextDep, body: WatchlistItemCreate) -> WatchlistP
         wl.items.append(WatchlistItem(ticker=symbol, note=body.note))
         call.db.flush()
         result = _watchlist_public(wl)
-    return result
+    return answer(result)
 
 
 @router.delete("/watchlists/items", operation_id="remove_watchlist_item", response_model=WatchlistPublic)
-def remove_watchlist_item(ctx: ContextDep, watchlist: NameQuery, ticker: TickerQuery) -> WatchlistPublic:
+def remove_watchlist_item(ctx: ContextDep, watchlist: NameQuery, ticker: TickerQuery) -> Response:
     """Remove a ticker from a watchlist. A ticker not on the list gives 404."""
     from phinance_env.market.store import normalize_symbol
 
@@ -127,11 +127,11 @@ def remove_watchlist_item(ctx: ContextDep, watchlist: NameQuery, ticker: TickerQ
         wl.items.remove(item)
         call.db.flush()
         result = _watchlist_public(wl)
-    return result
+    return answer(result)
 
 
 @router.post("/alerts", operation_id="create_alert", response_model=AlertPublic)
-def create_alert(ctx: ContextDep, body: AlertCreate) -> AlertPublic:
+def create_alert(ctx: ContextDep, body: AlertCreate) -> Response:
     """Create an active alert: notify when `metric` of the ticker's projection at `horizon`
     crosses `threshold` by `operator`. Thresholds outside the metric's range give 422; an
     identical alert gives 409."""
@@ -153,7 +153,7 @@ def create_alert(ctx: ContextDep, body: AlertCreate) -> AlertPublic:
         call.db.add(alert)
         call.db.flush()
         result = AlertPublic.model_validate(alert, from_attributes=True)
-    return result
+    return answer(result)
 
 
 @router.get("/alerts", operation_id="list_alerts", response_model=AlertList)
@@ -161,7 +161,7 @@ def list_alerts(
     ctx: ContextDep,
     ticker: Annotated[str | None, Query(description="only this ticker"), text(40)] = None,
     active_only: Annotated[bool, Query(description="only active alerts")] = False,
-) -> AlertList:
+) -> Response:
     """Alerts by id: ticker, metric, operator, threshold, horizon, active."""
     from phinance_env.market.store import normalize_symbol
 
@@ -172,22 +172,22 @@ def list_alerts(
         if active_only:
             query = query.where(Alert.active.is_(True))
         data = [AlertPublic.model_validate(a, from_attributes=True) for a in call.db.scalars(query)]
-    return AlertList(data=data, count=len(data), total=len(data))
+    return answer(AlertList(data=data, count=len(data), total=len(data)))
 
 
 @router.delete("/alerts", operation_id="delete_alert", response_model=Deleted)
-def delete_alert(ctx: ContextDep, alert_id: Annotated[int, Query(ge=1, le=2**62, description="alert id")]) -> Deleted:
+def delete_alert(ctx: ContextDep, alert_id: Annotated[int, Query(ge=1, le=2**62, description="alert id")]) -> Response:
     """Delete one alert by id. Unknown ids give 404."""
     with ctx.call("delete_alert", alert_id=alert_id) as call:
         alert = call.db.get(Alert, alert_id)
         if alert is None:
             raise NotFound(f"no alert with id {alert_id}; list_alerts shows the ids")
         call.db.delete(alert)
-    return Deleted(deleted=f"alert {alert_id}")
+    return answer(Deleted(deleted=f"alert {alert_id}"))
 
 
 @router.post("/notes", operation_id="create_note", response_model=NotePublic)
-def create_note(ctx: ContextDep, body: NoteCreate) -> NotePublic:
+def create_note(ctx: ContextDep, body: NoteCreate) -> Response:
     """Save a research note (title, body) optionally about a ticker and linked to a
     projection run and/or a backtest run (ids from the run logs)."""
     with ctx.call("create_note", **body.model_dump()) as call:
@@ -201,7 +201,7 @@ def create_note(ctx: ContextDep, body: NoteCreate) -> NotePublic:
         call.db.add(note)
         call.db.flush()
         result = NotePublic.model_validate(note, from_attributes=True)
-    return result
+    return answer(result)
 
 
 @router.get("/notes", operation_id="list_notes", response_model=NoteList)
@@ -210,7 +210,7 @@ def list_notes(
     ticker: Annotated[str | None, Query(description="only notes about this ticker"), text(40)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> NoteList:
+) -> Response:
     """Research notes, newest first, with their links to runs."""
     from phinance_env.market.store import normalize_symbol
 
@@ -221,24 +221,24 @@ def list_notes(
         total = call.db.scalar(select(func.count()).select_from(query.subquery()))
         rows = call.db.scalars(query.order_by(Note.id.desc()).limit(limit).offset(offset))
         data = [NotePublic.model_validate(n, from_attributes=True) for n in rows]
-    return NoteList(data=data, count=len(data), total=total)
+    return answer(NoteList(data=data, count=len(data), total=total))
 
 
 @router.post("/tracked", operation_id="track_ticker", response_model=TickerPublic)
-def track_ticker(ctx: ContextDep, body: TrackRequest) -> TickerPublic:
+def track_ticker(ctx: ContextDep, body: TrackRequest) -> Response:
     """Start tracking a ticker of the bar store. Already tracked gives 409."""
     with ctx.call("track_ticker", **body.model_dump()) as call:
         t = ctx.store.ticker(body.ticker)
         if call.db.scalar(select(TrackedTicker.id).where(TrackedTicker.symbol == t.symbol)):
             raise Conflict(f"{t.symbol} is already tracked")
         call.db.add(tracked_row(t))
-    return TickerPublic(symbol=t.symbol, name=t.name, source=t.source, sector=t.sector,
+    return answer(TickerPublic(symbol=t.symbol, name=t.name, source=t.source, sector=t.sector,
                         first_session=t.first_session, last_session=t.last_session,
-                        bar_count=t.n_bars, tracked=True)
+                        bar_count=t.n_bars, tracked=True))
 
 
 @router.delete("/tracked", operation_id="untrack_ticker", response_model=Deleted)
-def untrack_ticker(ctx: ContextDep, ticker: TickerQuery) -> Deleted:
+def untrack_ticker(ctx: ContextDep, ticker: TickerQuery) -> Response:
     """Stop tracking a ticker (its runs, notes and watchlist entries stay). Not tracked gives 404."""
     from phinance_env.market.store import normalize_symbol
 
@@ -248,7 +248,7 @@ def untrack_ticker(ctx: ContextDep, ticker: TickerQuery) -> Deleted:
         if row is None:
             raise NotFound(f"{symbol} is not tracked; list_tickers(tracked_only=true) shows tracked tickers")
         call.db.delete(row)
-    return Deleted(deleted=f"tracked ticker {symbol}")
+    return answer(Deleted(deleted=f"tracked ticker {symbol}"))
 
 
 def tracked_row(t) -> TrackedTicker:
