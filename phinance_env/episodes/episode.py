@@ -18,7 +18,7 @@ from phinance_env.episodes.data import ScenarioData
 from phinance_env.episodes.host import EpisodeHost
 from phinance_env.episodes.policies import Policy, PolicyError
 from phinance_env.episodes.protocol import (
-    SYSTEM_PROMPT, ProtocolError, call_tool_arguments, format_tools, parse_tool_calls,
+    SYSTEM_PROMPT, ProtocolError, ToolCatalog, call_tool_arguments, parse_tool_calls,
 )
 
 TOOL_TIMEOUT_S = 60.0
@@ -62,8 +62,7 @@ async def run_episode(host: EpisodeHost, data: ScenarioData, task_id: int, polic
     answer = ""
     try:
         async with host.session(final) as session:
-            tools = [{"name": t.name, "description": t.description or "", "input_schema": t.inputSchema}
-                     for t in (await session.list_tools()).tools]
+            tools = await host.catalog(session)
             for turn in range(1, max_turns + 1):
                 res.turns = turn
                 try:
@@ -121,9 +120,9 @@ def rescore(run_dir: Path, data: ScenarioData) -> dict[str, Any]:
                            str(run_dir / "final.db"), answer)
 
 
-async def _execute(session, call: dict, tools: list[dict], res: EpisodeResult) -> str:
+async def _execute(session, call: dict, tools: ToolCatalog, res: EpisodeResult) -> str:
     if call["name"] == "list_tools":
-        return format_tools(tools)
+        return tools.text
     if call["name"] != "call_tool":
         res.protocol_errors += 1
         return f"Error: Unknown tool '{call['name']}'. Only 'list_tools' and 'call_tool' are available."
@@ -133,7 +132,7 @@ async def _execute(session, call: dict, tools: list[dict], res: EpisodeResult) -
         res.protocol_errors += 1
         return f"Error: {exc}"
     res.tool_calls += 1
-    if name not in {t["name"] for t in tools}:
+    if name not in tools.names:
         res.tool_errors += 1
         return f"Error: Unknown tool: {name}"
     try:

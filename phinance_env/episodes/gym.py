@@ -23,7 +23,7 @@ from typing import Any
 from phinance_env.episodes.data import load_scenario_data
 from phinance_env.episodes.episode import EpisodeResult, _execute, _ServerDown, _verify
 from phinance_env.episodes.host import EpisodeHost
-from phinance_env.episodes.protocol import SYSTEM_PROMPT, ProtocolError, parse_tool_calls
+from phinance_env.episodes.protocol import SYSTEM_PROMPT, ProtocolError, ToolCatalog, parse_tool_calls
 
 
 class _SessionOwner:
@@ -35,7 +35,7 @@ class _SessionOwner:
         self.requests: asyncio.Queue = asyncio.Queue()
         self.task: asyncio.Task | None = None
 
-    async def start(self) -> list[dict[str, Any]]:
+    async def start(self) -> ToolCatalog:
         ready = asyncio.get_running_loop().create_future()
         self.task = asyncio.create_task(self._run(ready))
         return await ready
@@ -43,9 +43,7 @@ class _SessionOwner:
     async def _run(self, ready: asyncio.Future) -> None:
         try:
             async with self.host.session(self.db) as session:
-                tools = [{"name": t.name, "description": t.description or "", "input_schema": t.inputSchema}
-                         for t in (await session.list_tools()).tools]
-                ready.set_result(tools)
+                ready.set_result(await self.host.catalog(session))
                 while (item := await self.requests.get()) is not None:
                     work, done = item
                     try:
@@ -102,7 +100,7 @@ class AsyncPhinanceEnv:
         self._tools = await self._owner.start()
         self._result = EpisodeResult(self.data.scenario, task_id, 0, "agent")
         self._messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": task}]
-        info = {"task_id": task_id, "task": task, "tools": [t["name"] for t in self._tools]}
+        info = {"task_id": task_id, "task": task, "tools": [t["name"] for t in self._tools.tools]}
         return {"messages": list(self._messages)}, info
 
     async def step(self, action: str):

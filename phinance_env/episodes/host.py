@@ -17,6 +17,8 @@ from typing import Literal
 
 from sqlalchemy.util import LRUCache
 
+from phinance_env.episodes.protocol import ToolCatalog
+
 Transport = Literal["asgi", "mcp"]
 
 
@@ -43,6 +45,7 @@ class EpisodeHost:
         self.url: str | None = None
         self._server = None
         self._compiled_sql = LRUCache(1_000)  # shared by the episodes' engines
+        self._catalog: ToolCatalog | None = None
         if transport == "mcp":
             # The MCP server logs a closed SSE stream at every client disconnect: noise here.
             logging.getLogger("mcp.server.streamable_http").setLevel(logging.CRITICAL)
@@ -95,6 +98,12 @@ class EpisodeHost:
         finally:
             engine.dispose()  # closes the file before the episode's final.db is read
 
+    async def catalog(self, session) -> ToolCatalog:
+        """The tools, listed once: this app's tools are the same in every episode."""
+        if self._catalog is None:
+            self._catalog = await ToolCatalog.fetch(session)
+        return self._catalog
+
     def close(self) -> None:
         if self._server is not None:
             self._server.should_exit = True
@@ -114,6 +123,9 @@ class AwmCodeHost:
     @property
     def alive(self) -> bool:
         return self.pid == os.getpid()
+
+    async def catalog(self, session) -> ToolCatalog:
+        return await ToolCatalog.fetch(session)  # a foreign environment: ask every time
 
     def code_for(self, db_path: Path, port: int) -> str:
         out = ["import warnings", 'warnings.filterwarnings("ignore", category=DeprecationWarning)']

@@ -79,10 +79,19 @@ def call_tool_arguments(arguments: Any) -> tuple[str, dict[str, Any]]:
     return name, inner
 
 
-def format_tools(tools: list[dict[str, Any]]) -> str:
-    """The ``list_tools`` answer: name, description and input schema of every tool."""
-    return json.dumps([{"name": t["name"], "description": t["description"], "input_schema": t["input_schema"]}
-                       for t in tools], ensure_ascii=False)
+class ToolCatalog:
+    """The environment's tools as the agent sees them: names, and the ``list_tools`` answer
+    (name, description and input schema of every tool, as JSON)."""
+
+    def __init__(self, tools: list[dict[str, Any]]):
+        self.tools = tools
+        self.names = frozenset(t["name"] for t in tools)
+        self.text = json.dumps(tools, ensure_ascii=False)
+
+    @classmethod
+    async def fetch(cls, session) -> "ToolCatalog":
+        listed = (await session.list_tools()).tools
+        return cls([{"name": t.name, "description": t.description or "", "input_schema": t.inputSchema} for t in listed])
 
 
 def tool_call_message(tool: str, arguments: dict[str, Any]) -> str:
