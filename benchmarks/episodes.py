@@ -53,11 +53,11 @@ def reset_time() -> float:
 if __name__ == "__main__":
     size = load_scenario_data("phinance_01").initial_db.stat().st_size
     print(f"reset (copy of the {size / 1024:.0f} KiB initial DB), median: {reset_time() * 1e3:.2f} ms")
-    print("oracle episodes/s (12 tasks x 10 repeats; first rollout of the process in brackets)")
-    for transport, target in (("asgi", 50), ("mcp", 10)):
+    print("oracle episodes/s, steady state over 12 tasks x N repeats (the process's first rollout in brackets)")
+    for transport, target, repeats in (("asgi", 50, 30), ("mcp", 10, 10)):
         for workers in (1, 2):
-            first, steady = rates(transport, workers, repeats=10)
-            print(f"  {transport:4}, {workers} worker(s): {steady:6.1f}  [{first:5.1f}]  (target >= {target}/s on 2 cores)")
+            first, steady = rates(transport, workers, repeats)
+            print(f"  {transport:4}, {workers} worker(s), N={repeats}: {steady:6.1f}  [{first:5.1f}]  (target >= {target}/s on 2 cores)")
             shutdown_workers()  # each configuration starts its own workers, and they are counted below
     peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     peak_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
