@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import shutil
 from functools import lru_cache, partial
 from pathlib import Path
 
@@ -40,8 +39,8 @@ def environment(name: str, out_dir: Path | None = None) -> dict[str, str]:
     with open(out_dir.parent / f".{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # workers starting together export once
         if not stamp.is_file() or stamp.read_text() != fingerprint:
-            shutil.rmtree(out_dir, ignore_errors=True)
-            export(name, out_dir, envs_file=None, rel_out=str(out_dir))
+            stamp.unlink(missing_ok=True)
+            export(name, out_dir, envs_file=None, rel_out=str(out_dir))  # rewrites every file
             stamp.write_text(fingerprint)  # last: an export cut short is redone next time
     files = {p.name.removesuffix(".jsonl"): str(p) for p in sorted(out_dir.glob("gen_*.jsonl"))}
     return {**files, "db": str(out_dir / "databases" / f"{name}.db"), "data_dir": str(out_dir)}

@@ -75,7 +75,7 @@ def episode_job(cfg: RolloutConfig, task_id: int, repeat: int) -> dict[str, Any]
     policy = make_policy(cfg.policy, data.solutions.get(task_id), cfg.episode_seed(task_id, repeat), **cfg.openai)
     run_dir = cfg.out / data.scenario / cfg.policy / f"task{task_id:03d}_r{repeat:03d}"
     result = _run(run_episode(_host(cfg.transport, data), data, task_id, policy, run_dir, repeat,
-                                     cfg.max_turns, cfg.sql_facts))
+                              cfg.max_turns, cfg.sql_facts))
     return result.to_json()
 
 
@@ -185,7 +185,7 @@ def _pool_run(cfg: RolloutConfig, jobs: list[tuple[int, int]], record) -> None:
                 record(EpisodeResult(cfg.scenario, t, r, cfg.policy, error_kind="episode_error",
                                      error=f"{type(exc).__name__}: {exc}"[:500]).to_json())
     except BaseException:
-        _drop_pool()  # interrupted: the queued episodes must not run on unrecorded
+        _drop_pool()  # interrupted: queued episodes must not go on running unrecorded
         raise
 
 
