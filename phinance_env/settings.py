@@ -16,6 +16,9 @@ class Settings(BaseSettings):
     cache_dir: Path = Path.home() / ".cache" / "phinance-env"
     """Where the bar store (``bars.db``) and the registry's AWM exports are kept."""
 
+    scenario: str = "phinance_01"
+    """The scenario commands use when none is named (``PHINANCE_SCENARIO``)."""
+
     @property
     def bar_store_path(self) -> Path:
         return self.cache_dir / "bars.db"

@@ -47,7 +47,7 @@ def exported(tmp_path_factory, cache_dir) -> Path:
 
     get_settings.cache_clear()
     out = tmp_path_factory.mktemp("awm") / "outputs"
-    export("phinance_01", out, envs_file=out.parent / "gen_envs_finance.jsonl", rel_out="outputs")
+    export(out, envs_file=out.parent / "gen_envs_finance.jsonl", rel_out="outputs")
     return out
 
 

@@ -42,11 +42,11 @@ def served(app, port: int | None = None):
         thread.join(timeout=10)
 
 
-def phinance_app(db: Path, mcp: bool = True):
+def phinance_app(db: Path, mcp: bool = True, scenario: str = "phinance_01"):
     from phinance_env.app import create_app, mount_mcp
     from phinance_env.state import state_engine
 
-    app = create_app(state_engine(db))
+    app = create_app(state_engine(db), scenario)
     return mount_mcp(app) if mcp else app
 
 

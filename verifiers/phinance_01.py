@@ -1,10 +1,11 @@
 """Verifiers of the phinance_01 tasks, as plain Python.
 
 AWM execs this very source (see ``phinance-env export``): it may use only ``sqlite3``,
-``json`` and ``re``; it opens both DBs read-only and never raises (a missing table, an
-unreadable DB or a malformed answer is "others"). The export appends ``EXPECTED = {...}``
-(ground truth computed from the data) and keeps one entry point per mode:
-``verify_task_completion`` (code mode) or ``verify_task`` (sql mode).
+``json`` and ``re``; it opens both DBs read-only and never raises. A malformed answer is
+"others"; a check that breaks (a missing table, an unreadable DB, a bad key) is "others"
+with ``error_kind: verifier_error``. Each task's code string keeps only its own check from
+``CHECKS`` and what that uses, one entry point (``verify_task_completion`` in code mode,
+``verify_task`` in sql mode), and ``EXPECTED = {...}``: its typed ground truth.
 """
 
 import json
@@ -338,7 +339,10 @@ def verify_task_completion(initial_db_path, final_db_path, final_answer, expecte
     try:
         checks = CHECKS[exp["template"]](initial, final, final_answer or "", exp)
     except Exception as exc:  # noqa: BLE001 - a verifier reports, it never raises
-        return {"result": "others", "reward": 0.0, "checks": {}, "error": f"{type(exc).__name__}: {exc}"[:500]}
+        # Not a wrong answer: the check itself broke (a bad key, an unreadable DB). Its own
+        # kind, so a rollout counts it instead of training on a silent 0.
+        return {"result": "others", "reward": 0.0, "checks": {}, "error_kind": "verifier_error",
+                "error": f"{type(exc).__name__}: {exc}"[:500]}
     finally:
         initial.close()
         final.close()

@@ -1,4 +1,4 @@
-"""``create_app(engine)``: the FastAPI app whose routes are the MCP tools.
+"""``create_app(engine, scenario)``: the FastAPI app whose routes are one desk's MCP tools.
 
 It does not mount MCP: AWM mounts it on the app it serves (``phinance-env serve`` does the
 same through :func:`phinance_env.app.serve.mount_mcp`). Reset, grading and admin are never
@@ -15,22 +15,19 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 
 from phinance_env.app.context import AppContext
-from phinance_env.app.routers import market, runs, workspace
 from phinance_env.app.schema_checks import cache_mcp_input_validation
-
-DESCRIPTION = (
-    "Phi-nance market projections and walk-forward backtests over daily bars (real S&P 500 / "
-    "Nasdaq / VIX data 1999-2018 and a synthetic 20-stock universe 2005-2018), plus a research "
-    "workspace: watchlists, alerts, notes and run logs. Dates are YYYY-MM-DD trading sessions."
-)
+from phinance_env.desks import Desk, get_desk
 
 
-def create_app(engine: Engine, bar_store_path: str | Path | None = None) -> FastAPI:
-    """The app on the state DB behind ``engine`` and the bar store (default: settings)."""
+def create_app(engine: Engine, scenario: str | Desk, bar_store_path: str | Path | None = None) -> FastAPI:
+    """The app serving ``scenario``'s tools only, on the state DB behind ``engine`` and the
+    bar store (default: settings)."""
+    desk = get_desk(scenario)
     cache_mcp_input_validation()  # whoever mounts MCP on this app (AWM does) gets fast calls
-    app = FastAPI(title="phinance-env", version="0.1.0", description=DESCRIPTION)
+    app = FastAPI(title=f"phinance-env {desk.name}", version="0.1.0", description=desk_description(desk))
     app.state.ctx = AppContext(engine, bar_store_path)
-    for router in (market.router, runs.router, workspace.router):
+    app.state.desk = desk
+    for router in desk.routers:
         app.include_router(router)
     operations = {route.endpoint: route.operation_id for route in app.routes if hasattr(route, "operation_id")}
 
@@ -53,3 +50,10 @@ def _describe(error: dict) -> str:
     if error.get("type") == "missing":
         return f"{where or 'body'}: required"
     return f"{where or 'body'}: {msg} (got {shown})"
+
+
+def desk_description(desk: Desk) -> str:
+    """The scenario's own description (its TOML), one paragraph."""
+    import tomllib
+
+    return " ".join(tomllib.loads(desk.scenario_file.read_text())["description"].split())

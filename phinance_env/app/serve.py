@@ -24,11 +24,12 @@ def mount_mcp(app: FastAPI) -> FastAPI:
     return app
 
 
-def serve(db_path: str, host: str = "127.0.0.1", port: int = 8001, bar_store_path: str | None = None) -> None:
+def serve(db_path: str, scenario: str, host: str = "127.0.0.1", port: int = 8001,
+          bar_store_path: str | None = None) -> None:
     import uvicorn
 
     from phinance_env.app.factory import create_app
     from phinance_env.state import state_engine
 
-    app = mount_mcp(create_app(state_engine(db_path), bar_store_path))
+    app = mount_mcp(create_app(state_engine(db_path), scenario, bar_store_path))
     uvicorn.run(app, host=host, port=port, log_level="warning")

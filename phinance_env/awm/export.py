@@ -1,14 +1,16 @@
-"""Export a scenario as a stock AWM data folder, plus the committed ``gen_envs_finance.jsonl``.
+"""Export every registered scenario into one stock AWM data folder.
 
-Files (stock AWM names): gen_scenario, gen_tasks, gen_db, gen_sample, gen_spec, gen_envs,
-gen_verifier (sql mode), gen_verifier.pure_code (code mode) ``.jsonl``, the initial DB in
-``databases/<scenario>.db``, and ``gen_solutions.jsonl`` (our oracle solutions).
+Files (stock AWM names, one row per scenario or per task): gen_scenario, gen_tasks, gen_db,
+gen_sample, gen_spec, gen_envs, gen_verifier (sql mode), gen_verifier.pure_code (code mode)
+``.jsonl``, each initial DB in ``databases/<scenario>.db``, ``gen_solutions.jsonl`` (our
+oracle solutions) and ``gen_envs_finance.jsonl`` (the env rows, for ``awm env start``).
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +19,14 @@ from phinance_env.awm.seed import build_initial_db
 from phinance_env.awm.verifiers import code_string
 
 ENVS_FILE = "gen_envs_finance.jsonl"
-SHIM = '''"""AWM environment {name}: Phi-nance projections, backtests and a research workspace.
+FILES = ("gen_scenario", "gen_tasks", "gen_db", "gen_sample", "gen_spec", "gen_envs", "gen_verifier",
+         "gen_verifier.pure_code", "gen_solutions")
+SHIM_MARK = "a phinance-env desk served as a stock AWM environment"
+SHIM = '''"""AWM environment {name}: a phinance-env desk served as a stock AWM environment.
 
 The tools live in the phinance_env package (FastAPI routes, operation_id = tool name);
-this shim only opens the state DB and serves the app. AWM rewrites the create_engine and
-uvicorn.run lines and mounts MCP itself.
+this shim only opens the state DB and serves the desk's app. AWM rewrites the create_engine
+and uvicorn.run lines and mounts MCP itself.
 """
 import os
 
@@ -31,17 +36,17 @@ from sqlalchemy import create_engine
 from phinance_env.app import create_app
 
 engine = create_engine(os.environ.get("DATABASE_PATH", "sqlite:///{db_path}"))
-app = create_app(engine)
+app = create_app(engine, "{name}")
 
 if __name__ == "__main__":
     uvicorn.run(app, host="127.0.0.1", port=8001)
 '''
 
 
-def env_row(scenario: Scenario, out_dir: str = "outputs") -> dict[str, Any]:
-    db_path = f"{out_dir}/databases/{scenario.name}.db"
-    return {"scenario": scenario.name, "db_path": db_path,
-            "full_code": SHIM.format(name=scenario.name, db_path=db_path)}
+def env_row(name: str, out_dir: str = "outputs") -> dict[str, Any]:
+    """The AWM env row of scenario ``name``, its DB under ``out_dir`` as the row spells it."""
+    db_path = f"{out_dir}/databases/{name}.db"
+    return {"scenario": name, "db_path": db_path, "full_code": SHIM.format(name=name, db_path=db_path)}
 
 
 def _jsonl(path: Path, rows: list[dict]) -> None:
@@ -91,53 +96,71 @@ def api_spec(app) -> dict:
     return {"api_groups": [{"group_name": k, "endpoints": v} for k, v in groups.items()]}
 
 
-def export(name: str = "phinance_01", out_dir: Path = Path("outputs"), envs_file: Path | None = Path(ENVS_FILE),
-           rel_out: str = "outputs") -> dict[str, Path]:
-    """Write the AWM data folder for scenario ``name`` into ``out_dir``; returns the paths."""
+def scenario_rows(name: str, out_dir: Path, rel_out: str) -> dict[str, list[dict]]:
+    """One scenario's rows of every ``gen_*.jsonl`` file; builds its initial DB."""
     from phinance_env.app.factory import create_app
     from phinance_env.state import state_engine
 
     scenario = Scenario.load(name)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    desk = scenario.desk
     db = build_initial_db(scenario, out_dir / "databases" / f"{name}.db")
     instances = tasks(scenario, db)
     schema, sample = db_schema_and_sample(db)
     engine = state_engine(db)
-    spec = api_spec(create_app(engine))
+    spec = api_spec(create_app(engine, desk))
     engine.dispose()
-    verifier_rows = {mode: [] for mode in ("sql", "code")}
+    verifier_rows: dict[str, list] = {"sql": [], "code": []}
     for t in instances:
-        for mode in verifier_rows:
-            verifier_rows[mode].append({
-                "scenario": name, "task_idx": t.index, "task": t.text,
-                "verification": {"code": code_string(scenario.verifier, t.expected, mode),
-                                 "raw_response": f"phinance-env template {t.spec.template}"}})
-    row = env_row(scenario, rel_out)
-    files = {
-        "gen_scenario.jsonl": [{"name": name, "description": scenario.description}],
-        "gen_tasks.jsonl": [{"scenario": name, "tasks": [t.text for t in instances]}],
-        "gen_db.jsonl": [{"scenario": name, "db_schema": schema}],
-        "gen_sample.jsonl": [{"scenario": name, "sample_data": sample}],
-        "gen_spec.jsonl": [{"scenario": name, "api_spec": spec}],
-        "gen_envs.jsonl": [row],
-        "gen_verifier.jsonl": verifier_rows["sql"],
-        "gen_verifier.pure_code.jsonl": verifier_rows["code"],
-        "gen_solutions.jsonl": [{"scenario": name, "task_idx": t.index, "template": t.spec.template,
-                                 "solution": t.oracle.model_dump()} for t in instances],
+        for mode, rows in verifier_rows.items():
+            rows.append({"scenario": name, "task_idx": t.index, "task": t.text,
+                         "verification": {"code": code_string(desk.verifier_file, t.expected, mode),
+                                          "raw_response": f"phinance-env template {t.spec.template}"}})
+    return {
+        "gen_scenario": [{"name": name, "description": scenario.description}],
+        "gen_tasks": [{"scenario": name, "tasks": [t.text for t in instances]}],
+        "gen_db": [{"scenario": name, "db_schema": schema}],
+        "gen_sample": [{"scenario": name, "sample_data": sample}],
+        "gen_spec": [{"scenario": name, "api_spec": spec}],
+        "gen_envs": [env_row(name, rel_out)],
+        "gen_verifier": verifier_rows["sql"],
+        "gen_verifier.pure_code": verifier_rows["code"],
+        "gen_solutions": [{"scenario": name, "task_idx": t.index, "template": t.spec.template,
+                           "solution": t.oracle.model_dump()} for t in instances],
     }
-    paths = {"db": db}
+
+
+def export(out_dir: Path = Path("outputs"), names: Sequence[str] | None = None,
+           envs_file: Path | None = None, rel_out: str | None = None) -> dict[str, Path]:
+    """Write every registered scenario (or ``names``) into one AWM data folder, as
+    AgentWorldModel-1K holds its 1,000: each ``gen_*.jsonl`` has a row per scenario (a row
+    per task for tasks' verifiers), ``databases/<name>.db`` each, and the env rows again in
+    ``out_dir/gen_envs_finance.jsonl``. ``envs_file`` writes the env rows there too (the
+    committed root file); ``rel_out`` is how the rows spell ``out_dir`` (default: as given)."""
+    from phinance_env.desks import desks, get_desk
+
+    names = [get_desk(n).name for n in names] if names else list(desks())
+    rel_out = rel_out or out_dir.as_posix()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files: dict[str, list[dict]] = {f: [] for f in FILES}
+    for name in names:
+        for filename, rows in scenario_rows(name, out_dir, rel_out).items():
+            files[filename].extend(rows)
+    paths = {f"databases/{n}.db": out_dir / "databases" / f"{n}.db" for n in names}
     for filename, rows in files.items():
-        _jsonl(out_dir / filename, rows)
-        paths[filename] = out_dir / filename
-    if envs_file is not None:
-        _jsonl(envs_file, [row])
-        paths[ENVS_FILE] = envs_file
+        paths[f"{filename}.jsonl"] = out_dir / f"{filename}.jsonl"
+        _jsonl(paths[f"{filename}.jsonl"], rows)
+    for target in [out_dir / ENVS_FILE, *([envs_file] if envs_file is not None else [])]:
+        _jsonl(target, files["gen_envs"])
+        paths[str(target)] = target
     return paths
 
 
-def check_envs_file(name: str = "phinance_01", envs_file: Path = Path(ENVS_FILE)) -> str | None:
-    """None when the committed env file equals a fresh export, else what differs."""
-    expected = json.dumps(env_row(Scenario.load(name)), ensure_ascii=False) + "\n"
+def check_envs_file(envs_file: Path = Path(ENVS_FILE), rel_out: str = "outputs") -> str | None:
+    """None when the committed env file holds every registered scenario as a fresh export
+    into ``rel_out`` would write it, else what differs."""
+    from phinance_env.desks import desks
+
+    expected = "".join(json.dumps(env_row(name, rel_out), ensure_ascii=False) + "\n" for name in desks())
     if not envs_file.is_file():
         return f"{envs_file} is missing; run phinance-env export"
     if envs_file.read_text() != expected:

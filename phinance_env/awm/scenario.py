@@ -7,11 +7,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, InstanceOf
 
-from phinance_env.awm.resources import resource_dir
 from phinance_env.awm.solution import Solution, ToolStep
-from phinance_env.awm.templates import TEMPLATES, Truth
+from phinance_env.desks import Desk, get_desk
 
 
 class SeedStep(BaseModel):
@@ -34,20 +33,25 @@ class TaskSpec(BaseModel):
 
 
 class Scenario(BaseModel):
+    """A desk's scenario file: description, seed history and task parameters."""
+
     model_config = ConfigDict(extra="forbid")
     name: str
     description: str
-    verifier: str
     seed: list[SeedStep]
     tasks: list[TaskSpec]
+    desk: InstanceOf[Desk] = Field(exclude=True)
 
     @classmethod
-    def load(cls, name: str) -> "Scenario":
-        path = resource_dir("scenarios") / f"{name}.toml"
-        if not path.is_file():
-            known = ", ".join(sorted(p.stem for p in resource_dir("scenarios").glob("*.toml")))
-            raise FileNotFoundError(f"no scenario {name!r}; known: {known}")
-        return cls.model_validate(tomllib.loads(path.read_text()))
+    def load(cls, name: str | Desk) -> "Scenario":
+        desk = get_desk(name)
+        data = tomllib.loads(desk.scenario_file.read_text())
+        if data.get("name") != desk.name:
+            raise ValueError(f"{desk.scenario_file} names scenario {data.get('name')!r}, its desk is {desk.name!r}")
+        unknown = sorted({t["template"] for t in data.get("tasks", [])} - set(desk.templates))
+        if unknown:
+            raise ValueError(f"{desk.scenario_file}: unknown templates {unknown}; {desk.name} has {sorted(desk.templates)}")
+        return cls.model_validate({**data, "desk": desk})
 
     def seed_steps(self) -> list[ToolStep]:
         return [s for step in self.seed for s in step.steps()]
@@ -56,9 +60,9 @@ class Scenario(BaseModel):
 class Task:
     """One task instance: text, ground truth, oracle and wrong solutions, from its template."""
 
-    def __init__(self, scenario: Scenario, index: int, spec: TaskSpec, truth: Truth):
+    def __init__(self, scenario: Scenario, index: int, spec: TaskSpec, truth: Any):
         self.scenario, self.index, self.spec, self.truth = scenario, index, spec, truth
-        self.template = TEMPLATES[spec.template]
+        self.template = scenario.desk.templates[spec.template]
 
     @property
     def text(self) -> str:
@@ -66,7 +70,8 @@ class Task:
 
     @cached_property
     def expected(self) -> dict[str, Any]:
-        return self.template.expected(self.spec.params, self.truth)
+        """The typed ground truth (validated here, so at export), as the verifier reads it."""
+        return self.template.expected(self.spec.params, self.truth).model_dump(mode="json")
 
     @property
     def oracle(self) -> Solution:
@@ -78,5 +83,5 @@ class Task:
 
 
 def tasks(scenario: Scenario, initial_db: Path) -> list[Task]:
-    truth = Truth(Path(initial_db))
+    truth = scenario.desk.truth(Path(initial_db))
     return [Task(scenario, i, spec, truth) for i, spec in enumerate(scenario.tasks)]

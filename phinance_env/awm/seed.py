@@ -19,9 +19,9 @@ def build_initial_db(scenario: Scenario, path: Path, bar_store_path: Path | None
     tmp.unlink(missing_ok=True)
     engine = state_engine(tmp)
     try:
-        create_schema(engine)
+        create_schema(engine, scenario.desk.tables)
         _record_bar_data(engine, bar_store_path)
-        client = AppClient(create_app(engine, bar_store_path))
+        client = AppClient(create_app(engine, scenario.desk, bar_store_path))
         for step in scenario.seed_steps():
             client.call(step.tool, step.arguments)
         client.close()

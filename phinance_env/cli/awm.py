@@ -1,4 +1,4 @@
-"""``phinance-env export`` and ``phinance-env serve``."""
+"""``phinance-env export``, ``serve`` and ``scenarios``."""
 
 from __future__ import annotations
 
@@ -10,54 +10,95 @@ import typer
 
 from phinance_env.cli.common import run_guarded
 
+DEFAULT_OUT = Path("outputs")
+
 
 @run_guarded
 def export(
-    scenario: Annotated[str, typer.Option(help="scenario name")] = "phinance_01",
-    out: Annotated[Path, typer.Option(help="AWM data folder to write")] = Path("outputs"),
+    out: Annotated[Path | None, typer.Option(
+        help="AWM data folder to write; default ./outputs, which also rewrites the committed "
+             "./gen_envs_finance.jsonl")] = None,
+    scenario: Annotated[list[str] | None, typer.Option(
+        help="export only these scenarios (repeatable; default: every registered one)")] = None,
     check: Annotated[bool, typer.Option("--check", help="only check gen_envs_finance.jsonl is current")] = False,
 ) -> None:
-    """Write the AWM data folder (gen_*.jsonl, databases/) and gen_envs_finance.jsonl."""
+    """Write every scenario into one AWM data folder (gen_*.jsonl, databases/, gen_envs_finance.jsonl)."""
     from phinance_env.awm.export import ENVS_FILE, check_envs_file
     from phinance_env.awm.export import export as run_export
 
     if check:
-        problem = check_envs_file(scenario, Path(ENVS_FILE))
+        problem = check_envs_file(Path(ENVS_FILE))
         if problem:
             typer.echo(f"error: {problem}", err=True)
             raise typer.Exit(1)
         typer.echo(f"{ENVS_FILE} is current")
         return
-    paths = run_export(scenario, out, Path(ENVS_FILE), rel_out=out.as_posix())
-    typer.echo(f"exported {scenario}: {len(paths)} files into {out}/ and {ENVS_FILE}")
+    committed = Path(ENVS_FILE) if out is None else None  # --out never touches the committed file
+    folder = out or DEFAULT_OUT
+    paths = run_export(folder, scenario or None, envs_file=committed)
+    names = sorted(p.stem for p in folder.glob("databases/*.db") if f"databases/{p.name}" in paths)
+    typer.echo(f"exported {', '.join(names)} into {folder}/ (awm env start --envs_load_path "
+               f"{committed or folder / ENVS_FILE})")
 
 
 @run_guarded
 def serve(
     port: Annotated[int, typer.Option(help="port on --host")] = 8001,
     host: Annotated[str, typer.Option(help="bind address (loopback by default)")] = "127.0.0.1",
+    scenario: Annotated[str | None, typer.Option(help="scenario whose tools to serve (default phinance_01)")] = None,
     db: Annotated[Path | None, typer.Option(help="state DB to serve (default: a working copy of the scenario's initial DB)")] = None,
-    scenario: Annotated[str, typer.Option(help="scenario whose initial state seeds the working copy")] = "phinance_01",
     reset: Annotated[bool, typer.Option(help="start the working copy again from the initial state")] = False,
 ) -> None:
-    """Serve the tools over MCP at http://HOST:PORT/mcp for any MCP client (no AWM needed)."""
+    """Serve one scenario's tools over MCP at http://HOST:PORT/mcp for any MCP client (no AWM needed)."""
     from phinance_env.app.serve import serve as run_serve
+    from phinance_env.desks import get_desk
+    from phinance_env.settings import get_settings
 
+    name = get_desk(scenario or get_settings().scenario).name
     if db is None:
         from phinance_env.awm.registry import environment
 
-        initial = Path(environment(scenario)["db"])
-        db = Path("outputs") / "serve" / f"{scenario}.db"
+        initial = Path(environment(name)["db"])
+        db = Path("outputs") / "serve" / f"{name}.db"
         if reset or not db.exists():
             db.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(initial, db)
     elif not db.exists():
         typer.echo(f"error: state DB {db} does not exist", err=True)
         raise typer.Exit(2)
-    typer.echo(f"MCP server on http://{host}:{port}/mcp (state DB {db})", err=True)
-    run_serve(str(db), host, port)
+    typer.echo(f"MCP server for {name} on http://{host}:{port}/mcp (state DB {db})", err=True)
+    run_serve(str(db), name, host, port)
+
+
+@run_guarded
+def scenarios(
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON list instead of a table")] = False,
+) -> None:
+    """List the registered scenarios (finance desks) with their tool and task counts."""
+    import json
+
+    from phinance_env.awm.scenario import Scenario
+    from phinance_env.desks import desks
+
+    rows = []
+    for desk in desks().values():
+        scenario = Scenario.load(desk)
+        rows.append({"name": desk.name, "title": desk.title, "version": desk.version,
+                     "tools": len(desk.tool_names), "tasks": len(scenario.tasks),
+                     "templates": len(desk.templates), "description": " ".join(scenario.description.split())})
+    if as_json:
+        typer.echo(json.dumps(rows, indent=1))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("scenario", "desk", "tools", "tasks", "templates")
+    for r in rows:
+        table.add_row(r["name"], r["title"], str(r["tools"]), str(r["tasks"]), str(r["templates"]))
+    Console().print(table)
 
 
 def register(app: typer.Typer) -> None:
     app.command("export")(export)
     app.command("serve")(serve)
+    app.command("scenarios")(scenarios)

@@ -27,9 +27,13 @@ class ScenarioData:
     sql_verifiers: dict[int, str] = field(default_factory=dict, repr=False)
 
     @property
-    def is_phinance(self) -> bool:
-        """Served by our app (fast hosts), rather than by the folder's own code."""
-        return "phinance_env" in self.full_code
+    def served_by_desk(self) -> bool:
+        """Whether a registered desk serves this scenario (fast in-process hosts) rather than
+        the folder's own code: its env row is our shim for a desk of that name."""
+        from phinance_env.awm.export import SHIM_MARK
+        from phinance_env.desks import desks
+
+        return SHIM_MARK in self.full_code and self.scenario in desks()
 
     def task(self, task_id: int) -> str:
         if not 0 <= task_id < len(self.tasks):

@@ -72,7 +72,7 @@ class AsyncPhinanceEnv:
                  data_dir: str | None = None, work_dir: str | Path | None = None):
         self.data = load_scenario_data(scenario, data_dir)
         self.max_turns = max_turns
-        self.host = EpisodeHost(transport)
+        self.host = EpisodeHost(self.data.scenario, transport)
         self.work_dir = Path(work_dir or tempfile.mkdtemp(prefix="phinance-gym-"))
         self._owner: _SessionOwner | None = None
         self._episode = 0

@@ -29,7 +29,7 @@ def free_port() -> int:
 
 
 class EpisodeHost:
-    def __init__(self, transport: Transport = "asgi", bar_store_path: str | Path | None = None):
+    def __init__(self, scenario: str, transport: Transport = "asgi", bar_store_path: str | Path | None = None):
         from fastapi_mcp import FastApiMCP
         from sqlalchemy import create_engine
 
@@ -40,7 +40,8 @@ class EpisodeHost:
         self.transport = transport
         self.pid = os.getpid()  # a forked worker must not reuse its parent's host
         logging.getLogger("fastapi_mcp.server").setLevel(logging.CRITICAL)  # tool errors are data here
-        self.app = create_app(create_engine("sqlite://"), bar_store_path)
+        self.app = create_app(create_engine("sqlite://"), scenario, bar_store_path)
+        self.scenario = self.app.state.desk.name
         self.mcp = FastApiMCP(self.app)
         self.url: str | None = None
         self._server = None

@@ -55,14 +55,14 @@ def _run(coro):
 
 def _host(transport: str, data):
     global _HOST
-    if not data.is_phinance:  # a stock AWM folder: its own code, one server per episode
+    if not data.served_by_desk:  # a stock AWM folder: its own code, one server per episode
         from phinance_env.episodes.host import AwmCodeHost
 
         return AwmCodeHost(data.full_code)
-    if _HOST is None or _HOST.transport != transport or not _HOST.alive:
+    if _HOST is None or _HOST.transport != transport or _HOST.scenario != data.scenario or not _HOST.alive:
         from phinance_env.episodes.host import EpisodeHost
 
-        _HOST = EpisodeHost(transport)
+        _HOST = EpisodeHost(data.scenario, transport)
     return _HOST
 
 

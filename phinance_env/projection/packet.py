@@ -51,6 +51,13 @@ class HorizonProjection(Wire):
     annualized_sigma: float = Field(description="sigma scaled to 252 sessions, as a fraction")
     confidence: float = Field(ge=0, le=1, description="|P(up) - P(down)|: how lopsided the call is")
 
+    def cone(self, level: float) -> Cone:
+        """The cone at ``level`` (0.5, 0.75 or 0.9)."""
+        for cone in self.cones:
+            if abs(cone.level - level) < 1e-9:
+                return cone
+        raise KeyError(f"no {level:g} cone; levels: {', '.join(f'{c.level:g}' for c in self.cones)}")
+
 
 class PhinanceV1(Wire):
     """The original Phi-nance view of the 1-session projection (half-widths in bps)."""

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, MetaData, create_engine, event
 
-from phinance_env.state.models import Base
+from phinance_env.state.models import CoreBase
 
 BUSY_TIMEOUT_MS = 15_000
 
@@ -56,5 +56,7 @@ def state_engine(path: str | Path, synchronous: str = "NORMAL", compiled_cache: 
     return configure_engine(engine, synchronous)
 
 
-def create_schema(engine: Engine) -> None:
-    Base.metadata.create_all(engine)
+def create_schema(engine: Engine, tables: MetaData) -> None:
+    """The shared tables, then a desk's own ``tables``."""
+    CoreBase.metadata.create_all(engine)
+    tables.create_all(engine)

@@ -16,7 +16,7 @@ from phinance_env.app.schema_checks import CachedSchemaChecks
 
 @pytest.fixture(scope="module")
 def tools():
-    app = create_app(create_engine("sqlite://"))
+    app = create_app(create_engine("sqlite://"), "phinance_01")
     return {t.name: t.inputSchema for t in FastApiMCP(app).tools}
 
 
@@ -80,10 +80,10 @@ def test_installed_in_the_sdk_server_and_bad_input_still_refused(tools):
     from mcp.shared.memory import create_connected_server_and_client_session
 
     assert isinstance(server.jsonschema, CachedSchemaChecks)
-    create_app(create_engine("sqlite://"))  # installing twice keeps one cache
+    create_app(create_engine("sqlite://"), "phinance_01")  # installing twice keeps one cache
     assert isinstance(server.jsonschema, CachedSchemaChecks)
 
-    mcp = FastApiMCP(create_app(create_engine("sqlite://")))
+    mcp = FastApiMCP(create_app(create_engine("sqlite://"), "phinance_01"))
 
     async def call():
         async with create_connected_server_and_client_session(mcp.server) as session:

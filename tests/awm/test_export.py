@@ -45,10 +45,10 @@ def test_awm_reset_db_rebuilds_the_same_initial_state(exported, tmp_path):
 
 
 def test_committed_env_file_is_current_and_survives_awm_rewriting():
-    assert check_envs_file("phinance_01", REPO / ENVS_FILE) is None
+    assert check_envs_file(REPO / ENVS_FILE) is None
     out = subprocess.run([str(BIN / "phinance-env"), "export", "--check"], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    code = env_row(Scenario.load("phinance_01"))["full_code"].splitlines()
+    code = env_row("phinance_01")["full_code"].splitlines()
     assert sum("create_engine(" in line for line in code) == 1
     assert sum("uvicorn.run(app" in line for line in code) == 1
     assert "    uvicorn.run(app, host=\"127.0.0.1\", port=8001)" in code
@@ -59,8 +59,8 @@ def test_check_reports_a_stale_env_file(tmp_path):
     stale = tmp_path / ENVS_FILE
     shutil.copy(REPO / ENVS_FILE, stale)
     stale.write_text(stale.read_text().replace("phinance_01.db", "other.db"))
-    assert "stale" in check_envs_file("phinance_01", stale)
-    assert "missing" in check_envs_file("phinance_01", tmp_path / "none.jsonl")
+    assert "stale" in check_envs_file(stale)
+    assert "missing" in check_envs_file(tmp_path / "none.jsonl")
 
 
 def test_awm_environments_entry_point_lists_the_files(cache_dir, tmp_path):

@@ -57,8 +57,9 @@ def test_oracle_completes_and_wrong_solutions_do_not(exported, scenario_tasks, t
 
 def test_importable_verifier_agrees_with_the_exported_string(exported, scenario_tasks, tmp_path):
     from phinance_env.awm import load_verifier
+    from phinance_env.desks import get_desk
 
-    module = load_verifier("phinance_01")
+    module = load_verifier(get_desk("phinance_01").verifier_file)
     task = scenario_tasks[0]
     initial = exported / "databases" / "phinance_01.db"
     direct = module.verify_task_completion(str(initial), str(initial), task.oracle.answer, expected=task.expected)

@@ -16,7 +16,7 @@ from tests.support import free_port, served
 
 @pytest.fixture(scope="module")
 def host():
-    h = EpisodeHost("asgi")
+    h = EpisodeHost("phinance_01", "asgi")
     yield h
     h.close()
 

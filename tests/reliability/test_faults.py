@@ -148,10 +148,10 @@ def test_stale_export_is_refused(exported, cache_dir, tmp_path):
     with sqlite3.connect(store) as conn:  # as a rebuild from changed data would record it
         conn.execute("UPDATE meta SET value = 'feedfacefeedface' WHERE key = 'builtin_fingerprint'")
     db = fresh_db(exported / "databases" / "phinance_01.db", tmp_path / "state")
-    client = AppClient(create_app(state_engine(db), store))
+    client = AppClient(create_app(state_engine(db), "phinance_01", store))
     with pytest.raises(ToolError) as err:
         client.call("get_projection", {"ticker": "NOVA"})
     assert err.value.status == 503 and "changed since this state DB was exported" in err.value.detail
     fresh = AppClient(create_app(state_engine(fresh_db(exported / "databases" / "phinance_01.db", tmp_path / "ok")),
-                                 cache_dir / "bars.db"))
+                                 "phinance_01", cache_dir / "bars.db"))
     assert fresh.call("get_ticker", {"ticker": "NOVA"})["symbol"] == "NOVA"

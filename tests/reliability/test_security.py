@@ -4,7 +4,6 @@ import re
 from pathlib import Path
 
 from phinance_env.awm.export import env_row
-from phinance_env.awm.scenario import Scenario
 
 PACKAGE = Path(__file__).resolve().parents[2] / "phinance_env"
 
@@ -39,4 +38,4 @@ def test_servers_bind_loopback_by_default():
 
     assert inspect.signature(serve.serve).parameters["host"].default == "127.0.0.1"
     assert "127.0.0.1" in inspect.getsource(awm.serve)
-    assert 'host="127.0.0.1"' in env_row(Scenario.load("phinance_01"))["full_code"]
+    assert 'host="127.0.0.1"' in env_row("phinance_01")["full_code"]

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy import select
 
 from phinance_env.app.context import ContextDep, answer
-from phinance_env.app.recording import record_backtest, record_projection, tracked_symbols
-from phinance_env.app.schemas import (
+from phinance_env.desks.phinance_01.recording import record_backtest, record_projection, tracked_symbols
+from phinance_env.desks.phinance_01.schemas import (
     text,
     ERROR_RESPONSES,
     ticker_list,
@@ -18,7 +18,7 @@ from phinance_env.app.schemas import (
     ProjectionResult, RankedProjection, TickerDetail, TickerList, TickerPublic, TickerMetrics,
 )
 from phinance_env.errors import BadRange, PhinanceError
-from phinance_env.state import TrackedTicker
+from phinance_env.desks.phinance_01.tables import TrackedTicker
 
 router = APIRouter(tags=["market"], responses=ERROR_RESPONSES)
 # fastapi-mcp gives every tool call 10 s; GARCH refits cost ~0.8 ms per ticker-session here.

@@ -8,17 +8,22 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, Literal
 
-from phinance_env.awm.solution import Solution, ToolStep
+from phinance_env.awm.contract import Expected, Template
+from phinance_env.awm.contract import call as _call
+from phinance_env.awm.solution import Solution
 
 TOL_BPS = 1.0          # answers quote bps rounded to integers
 TOL_AUC = 0.002        # AUC quoted to 3 decimals
 TOL_COVERAGE = 0.002
 TOL_SIGMA = 0.002      # annualized sigma as a fraction (0.2%)
+
+Direction = Literal["up", "flat", "down"]
+Verdict = Literal["PASS", "FAIL"]
 
 
 @dataclass
@@ -26,6 +31,7 @@ class Truth:
     """What ground truth is computed from: the bar store, the models and the initial DB."""
 
     initial_db: Path
+    _backtests: dict = field(default_factory=dict, repr=False)
 
     @cached_property
     def store(self):
@@ -43,38 +49,21 @@ class Truth:
         return self.projections.project(ticker, as_of, horizons)
 
     def backtest(self, tickers: str, start: str, end: str):
+        """Each distinct backtest once per export: many tasks may ask the same one."""
         from phinance_env.backtest import run_backtest
 
-        return run_backtest(self.store, tickers, start, end)
+        key = (tickers, start, end)
+        if key not in self._backtests:
+            self._backtests[key] = run_backtest(self.store, tickers, start, end)
+        return self._backtests[key]
 
     def query(self, sql: str, args: tuple = ()) -> list[tuple]:
         with sqlite3.connect(f"file:{self.initial_db}?mode=ro", uri=True) as conn:
             return conn.execute(sql, args).fetchall()
 
 
-def _call(tool: str, **arguments: Any) -> ToolStep:
-    return ToolStep(tool=tool, arguments=arguments)
-
-
 def _shift(value: float, by: float) -> float:
     return round(value + by, 2)
-
-
-class Template:
-    name: ClassVar[str]
-
-    def text(self, p: dict) -> str:
-        raise NotImplementedError
-
-    def expected(self, p: dict, truth: Truth) -> dict:
-        raise NotImplementedError
-
-    def oracle(self, p: dict, exp: dict) -> Solution:
-        raise NotImplementedError
-
-    def mutants(self, p: dict, exp: dict) -> dict[str, Solution]:
-        """Plausible wrong solutions (wrong ticker, date or number), each must score 0."""
-        raise NotImplementedError
 
 
 def _cone_answer(exp: dict, ticker: str, lo: float, hi: float, direction: str) -> str:
@@ -86,16 +75,25 @@ def _cone_answer(exp: dict, ticker: str, lo: float, hi: float, direction: str) -
 class ProjectionAnswer(Template):
     name = "projection_answer"
 
+    class Expected(Expected):
+        ticker: str
+        as_of: str
+        direction: Direction
+        p_up: float
+        p_down: float
+        cone75_bps: tuple[float, float]
+        tol_bps: float
+
     def text(self, p):
         return (f"What is the projected next-session direction for {p['ticker']} as of {p['as_of']}, "
                 f"and what is its 75% cone in basis points?")
 
-    def expected(self, p, truth):
+    def truth(self, p, truth):
         packet = truth.project(p["ticker"], p["as_of"])
         one = packet.horizons[0]
-        return {"template": self.name, "ticker": packet.ticker, "as_of": packet.as_of,
+        return {"ticker": packet.ticker, "as_of": packet.as_of,
                 "direction": one.direction.call, "p_up": one.direction.up, "p_down": one.direction.down,
-                "cone75_bps": [one.cones[1].lower_bps, one.cones[1].upper_bps], "tol_bps": TOL_BPS}
+                "cone75_bps": [one.cone(0.75).lower_bps, one.cone(0.75).upper_bps], "tol_bps": TOL_BPS}
 
     def oracle(self, p, exp):
         lo, hi = exp["cone75_bps"]
@@ -118,14 +116,16 @@ class ProjectionAnswer(Template):
 class ProjectionNote(Template):
     name = "projection_note"
 
+    class Expected(ProjectionAnswer.Expected):
+        title: str
+
     def text(self, p):
         return (f"Project {p['ticker']} as of {p['as_of']} and save a note titled '{p['title']}' about "
                 f"{p['ticker']} that records the next-session direction call and the 75% cone in bps, "
                 f"linked to that projection run.")
 
-    def expected(self, p, truth):
-        exp = ProjectionAnswer().expected(p, truth)
-        return {**exp, "template": self.name, "title": p["title"]}
+    def truth(self, p, truth):
+        return {**ProjectionAnswer().truth(p, truth), "title": p["title"]}
 
     def _solution(self, p, exp, ticker, as_of, hi_shift=0.0):
         lo, hi = exp["cone75_bps"]
@@ -149,13 +149,21 @@ class ProjectionNote(Template):
 class BacktestGate(Template):
     name = "backtest_gate"
 
+    class Expected(Expected):
+        tickers: str
+        start: str
+        end: str
+        verdict: Verdict
+        mean_oos_auc: float
+        tol_auc: float
+
     def text(self, p):
         return (f"Run a walk-forward backtest of {p['tickers']} from {p['start']} to {p['end']}. Does it "
                 f"pass the AUC gate, and what is the mean out-of-sample AUC?")
 
-    def expected(self, p, truth):
+    def truth(self, p, truth):
         report = truth.backtest(p["tickers"], p["start"], p["end"])
-        return {"template": self.name, "tickers": ",".join(report.tickers), "start": report.start,
+        return {"tickers": ",".join(report.tickers), "start": report.start,
                 "end": report.end, "verdict": report.gate.verdict,
                 "mean_oos_auc": report.pooled.mean_fold_auc, "tol_auc": TOL_AUC}
 
@@ -180,12 +188,16 @@ class BacktestGate(Template):
 class CreateWatchlist(Template):
     name = "create_watchlist"
 
+    class Expected(Expected):
+        name: str
+        tickers: list[str]
+
     def text(self, p):
         names = p["tickers"]
         return f"Create a watchlist named '{p['name']}' containing {', '.join(names[:-1])} and {names[-1]}."
 
-    def expected(self, p, truth):
-        return {"template": self.name, "name": p["name"], "tickers": [truth.store.ticker(t).symbol for t in p["tickers"]]}
+    def truth(self, p, truth):
+        return {"name": p["name"], "tickers": [truth.store.ticker(t).symbol for t in p["tickers"]]}
 
     def oracle(self, p, exp):
         return Solution(calls=[_call("create_watchlist", name=p["name"], tickers=",".join(p["tickers"]))],
@@ -202,12 +214,19 @@ class CreateWatchlist(Template):
 class RankSector(Template):
     name = "rank_sector"
 
+    class Expected(Expected):
+        sector_tickers: list[str]
+        winner: str
+        winner_p_up: float
+        watchlist: str
+        as_of: str
+
     def text(self, p):
         return (f"Among the {p['sector']} stocks in the synthetic universe, which one has the highest "
                 f"projected probability of rising over the next session as of {p['as_of']}? Add it to "
                 f"the '{p['watchlist']}' watchlist.")
 
-    def expected(self, p, truth):
+    def truth(self, p, truth):
         tickers = sorted(t.symbol for t in truth.store.tickers() if t.sector == p["sector"] and t.source == "synthetic")
         p_up = {t: truth.project(t, p["as_of"], (1,)).horizons[0].direction.up for t in tickers}
         winner = max(tickers, key=lambda t: (p_up[t], t))
@@ -217,7 +236,7 @@ class RankSector(Template):
         if winner in on_list:
             raise ValueError(f"rank_sector: {winner} is already on {p['watchlist']!r}; pick other parameters")
         as_of = truth.project(winner, p["as_of"], (1,)).as_of
-        return {"template": self.name, "sector_tickers": tickers, "winner": winner,
+        return {"sector_tickers": tickers, "winner": winner,
                 "winner_p_up": p_up[winner], "watchlist": p["watchlist"], "as_of": as_of}
 
     def _solution(self, p, exp, pick: str):
@@ -240,12 +259,19 @@ class RankSector(Template):
 class CreateAlert(Template):
     name = "create_alert"
 
+    class Expected(Expected):
+        ticker: str
+        metric: str
+        operator: str
+        threshold: float
+        horizon: str
+
     def text(self, p):
         return (f"Set an alert on {p['ticker']} for when its {p['horizon']} {p['metric']} goes "
                 f"{'above' if p['operator'] == '>' else 'below'} {p['threshold']}.")
 
-    def expected(self, p, truth):
-        return {"template": self.name, "ticker": truth.store.ticker(p["ticker"]).symbol, "metric": p["metric"],
+    def truth(self, p, truth):
+        return {"ticker": truth.store.ticker(p["ticker"]).symbol, "metric": p["metric"],
                 "operator": p["operator"], "threshold": float(p["threshold"]), "horizon": p["horizon"]}
 
     def _solution(self, **over):
@@ -267,17 +293,24 @@ class CreateAlert(Template):
 class VolatilityCompare(Template):
     name = "volatility_compare"
 
+    class Expected(Expected):
+        tickers: tuple[str, str]
+        as_of: str
+        sigmas: dict[str, float]
+        winner: str
+        tol_sigma: float
+
     def text(self, p):
         a, b = p["tickers"]
         return (f"As of {p['as_of']}, which is projected to be more volatile over the next session, {a} or "
                 f"{b}? Give both annualized volatilities.")
 
-    def expected(self, p, truth):
+    def truth(self, p, truth):
         packets = {t: truth.project(t, p["as_of"], (1,)) for t in p["tickers"]}
         sigmas = {k: v.horizons[0].annualized_sigma for k, v in packets.items()}
         winner = max(sigmas, key=sigmas.get)
         as_of = next(iter(packets.values())).as_of
-        return {"template": self.name, "tickers": list(p["tickers"]), "as_of": as_of, "sigmas": sigmas,
+        return {"tickers": list(p["tickers"]), "as_of": as_of, "sigmas": sigmas,
                 "winner": winner, "tol_sigma": TOL_SIGMA}
 
     def _answer(self, exp, sigmas):
@@ -305,11 +338,16 @@ class VolatilityCompare(Template):
 class CleanupWatchlist(Template):
     name = "cleanup_watchlist"
 
+    class Expected(Expected):
+        ticker: str
+        watchlist: str
+        delete: str
+
     def text(self, p):
         return f"Remove {p['ticker']} from the '{p['watchlist']}' watchlist and delete the '{p['delete']}' watchlist."
 
-    def expected(self, p, truth):
-        return {"template": self.name, "ticker": truth.store.ticker(p["ticker"]).symbol,
+    def truth(self, p, truth):
+        return {"ticker": truth.store.ticker(p["ticker"]).symbol,
                 "watchlist": p["watchlist"], "delete": p["delete"]}
 
     def oracle(self, p, exp):
@@ -329,14 +367,19 @@ class CleanupWatchlist(Template):
 class TrackAndProject(Template):
     name = "track_and_project"
 
+    class Expected(Expected):
+        ticker: str
+        as_of: str
+        cone90_prices: tuple[float, float]
+
     def text(self, p):
         return (f"Start tracking {p['ticker']}, then project it as of {p['as_of']} and tell me the price "
                 f"range of its 90% cone for the next session.")
 
-    def expected(self, p, truth):
+    def truth(self, p, truth):
         packet = truth.project(p["ticker"], p["as_of"])
-        c90 = packet.horizons[0].cones[2]
-        return {"template": self.name, "ticker": packet.ticker, "as_of": packet.as_of,
+        c90 = packet.horizons[0].cone(0.90)
+        return {"ticker": packet.ticker, "as_of": packet.as_of,
                 "cone90_prices": [c90.lower_price, c90.upper_price]}
 
     def _answer(self, exp, lo, hi):
@@ -360,13 +403,22 @@ class TrackAndProject(Template):
 class BacktestNote(Template):
     name = "backtest_note"
 
+    class Expected(Expected):
+        tickers: str
+        start: str
+        end: str
+        title: str
+        coverage_75: float
+        verdict: Verdict
+        tol_coverage: float
+
     def text(self, p):
         return (f"Backtest {p['tickers']} from {p['start']} to {p['end']} and save a note titled "
                 f"'{p['title']}' stating the 75% cone coverage and the gate verdict, linked to the backtest run.")
 
-    def expected(self, p, truth):
+    def truth(self, p, truth):
         report = truth.backtest(p["tickers"], p["start"], p["end"])
-        return {"template": self.name, "tickers": ",".join(report.tickers), "start": report.start,
+        return {"tickers": ",".join(report.tickers), "start": report.start,
                 "end": report.end, "title": p["title"], "coverage_75": report.pooled.coverage.c75,
                 "verdict": report.gate.verdict, "tol_coverage": TOL_COVERAGE}
 
@@ -392,15 +444,19 @@ class BacktestNote(Template):
 class UntrackAndAlerts(Template):
     name = "untrack_and_alerts"
 
+    class Expected(Expected):
+        ticker: str
+        alert_ids: list[int]
+
     def text(self, p):
         return f"Stop tracking {p['ticker']} and delete all of its alerts."
 
-    def expected(self, p, truth):
+    def truth(self, p, truth):
         symbol = truth.store.ticker(p["ticker"]).symbol
         ids = [r[0] for r in truth.query("SELECT id FROM alerts WHERE ticker = ? ORDER BY id", (symbol,))]
         if not ids:
             raise ValueError(f"untrack_and_alerts: {symbol} has no alerts in the initial state")
-        return {"template": self.name, "ticker": symbol, "alert_ids": ids}
+        return {"ticker": symbol, "alert_ids": ids}
 
     def oracle(self, p, exp):
         return Solution(calls=[_call("list_alerts", ticker=p["ticker"])]
@@ -416,16 +472,21 @@ class UntrackAndAlerts(Template):
 class PriceLookup(Template):
     name = "price_lookup"
 
+    class Expected(Expected):
+        ticker: str
+        close: float
+        max_high: float
+
     def text(self, p):
         return (f"What was {p['ticker']}'s close on {p['date']}, and what was the highest high over the "
                 f"{p['sessions']} trading sessions ending that day?")
 
-    def expected(self, p, truth):
+    def truth(self, p, truth):
         frame = truth.store.bars(p["ticker"], None, dt.date.fromisoformat(p["date"]))
         window = frame.iloc[-p["sessions"]:]
         if str(window.index[-1].date()) != p["date"]:
             raise ValueError(f"price_lookup: {p['date']} is not a session of {p['ticker']}")
-        return {"template": self.name, "ticker": truth.store.ticker(p["ticker"]).symbol,
+        return {"ticker": truth.store.ticker(p["ticker"]).symbol,
                 "close": round(float(window["close"].iloc[-1]), 4), "max_high": round(float(window["high"].max()), 4)}
 
     def _answer(self, exp, close, high):

@@ -9,14 +9,14 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy import func, select
 
 from phinance_env.app.context import ContextDep, answer
-from phinance_env.app.schemas import (
+from phinance_env.desks.phinance_01.schemas import (
     text,
     ERROR_RESPONSES,
     BacktestRunDetail, BacktestRunList, BacktestRunPublic, FoldPublic, ProjectionRunDetail,
     ProjectionRunList, ProjectionRunPublic,
 )
 from phinance_env.errors import NotFound
-from phinance_env.state import BacktestRun, ProjectionRun
+from phinance_env.desks.phinance_01.tables import BacktestRun, ProjectionRun
 
 router = APIRouter(tags=["runs"], responses=ERROR_RESPONSES)
 Limit = Annotated[int, Query(ge=1, le=100, description="page size, 1-100")]

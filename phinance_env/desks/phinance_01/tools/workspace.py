@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from phinance_env.app.context import ContextDep, answer
-from phinance_env.app.schemas import (
+from phinance_env.desks.phinance_01.schemas import (
     text,
     ERROR_RESPONSES,
     ticker_list,
@@ -19,7 +19,7 @@ from phinance_env.app.schemas import (
     WatchlistList, WatchlistPublic,
 )
 from phinance_env.errors import Conflict, NotFound, PhinanceError
-from phinance_env.state import (
+from phinance_env.desks.phinance_01.tables import (
     Alert, BacktestRun, Note, ProjectionRun, TrackedTicker, Watchlist, WatchlistItem,
 )
 

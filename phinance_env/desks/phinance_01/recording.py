@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from phinance_env.state import BacktestFold, BacktestRun, ProjectionRun, TrackedTicker
+from phinance_env.desks.phinance_01.tables import BacktestFold, BacktestRun, ProjectionRun, TrackedTicker
 
 # Built once: a constant Core statement hits SQLAlchemy's compiled cache, where
 # ``insert(Model).values(**row)`` costs more to build and key than the row costs to write.
