@@ -144,3 +144,44 @@ def serve_process(db: Path, cache_dir: Path, preexec_fn=None):
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=20)
+
+
+@contextlib.contextmanager
+def awm_env_start(workdir: Path, scenario: str, env: dict[str, str], envs_file: str = "gen_envs_finance.jsonl"):
+    """``awm env start --scenario S --envs_load_path F`` as a user runs it, in ``workdir``,
+    on a free port; yields the MCP URL and checks on exit that no server is left behind."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    import httpx
+
+    port = free_port()
+    log = Path(workdir) / f"awm-env-{scenario}.log"  # a file, not a pipe: a full pipe would block the server
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "awm"), "env", "start", "--scenario", scenario,
+         "--envs_load_path", envs_file, "--port", str(port)],
+        cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"), start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while True:
+        try:
+            if httpx.get(f"{url}/openapi.json", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if time.time() > deadline or proc.poll() is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            raise RuntimeError(f"awm env start did not come up: {log.read_text()[-2000:]}")
+        time.sleep(0.25)
+    try:
+        yield f"{url}/mcp"
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)  # awm runs the server via os.system: kill the group
+        proc.wait(timeout=20)
+        time.sleep(0.5)
+        pids = subprocess.run(["pgrep", "-f", f"temp_server_{scenario}.py"], capture_output=True, text=True).stdout.split()
+        leaked = [p for p in pids if os.path.exists(f"/proc/{p}") and os.readlink(f"/proc/{p}/cwd") == str(workdir)]
+        assert not leaked, f"awm env start left its server running: {leaked}"

@@ -1,11 +1,12 @@
 """Discovery without paths: the ``awm.environments`` entry point group maps a scenario name
-to a callable returning the paths of its AWM files (exported on first use into the cache)."""
+to a callable returning the paths of its AWM files (exported on first use into the cache);
+each desk exposes ``environment = partial(environment, name)`` for its entry point."""
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
-from functools import lru_cache, partial
+from functools import lru_cache
 from pathlib import Path
 
 STAMP = "export.fingerprint"
@@ -52,5 +53,3 @@ def environment(name: str, out_dir: Path | None = None) -> dict[str, str]:
     files = {p.name.removesuffix(".jsonl"): str(p) for p in sorted(out_dir.glob("gen_*.jsonl"))}
     return {**files, "db": str(out_dir / "databases" / f"{name}.db"), "data_dir": str(out_dir)}
 
-
-phinance_01 = partial(environment, "phinance_01")

@@ -50,9 +50,12 @@ def test_oracle_completes_and_wrong_solutions_do_not(exported, scenario_tasks, t
     nothing = run_episode(exported, tmp_path, task, Solution(calls=[], answer=""), "null")
     assert nothing["result"] == "others" and nothing["reward"] == 0.0
     assert task.mutants, "every template offers plausible wrong solutions"
+    verdicts = [result, nothing]
     for label, wrong in task.mutants.items():
         verdict = run_episode(exported, tmp_path, task, wrong, label)
         assert verdict["result"] == "others", (label, verdict)
+        verdicts.append(verdict)
+    assert not [v for v in verdicts if "error_kind" in v], "a check broke: a wrong answer must be judged, not crash"
 
 
 def test_importable_verifier_agrees_with_the_exported_string(exported, scenario_tasks, tmp_path):
@@ -113,6 +116,6 @@ def test_verifiers_never_raise_on_broken_databases(exported, tmp_path):
     sqlite3.connect(empty).close()
     for row in code_rows(exported):
         verdict = run_code_string(row["verification"]["code"], "code", str(empty), str(empty), "answer")
-        assert verdict["result"] == "others" and "error" in verdict
+        assert verdict["result"] == "others" and verdict["error_kind"] == "verifier_error" and verdict["error"]
         missing = run_code_string(row["verification"]["code"], "code", str(tmp_path / "nope.db"), str(empty), "a")
         assert missing["result"] == "others"

@@ -1,6 +1,9 @@
 """phinance_01, the research desk: projections, walk-forward backtests and a research
 workspace (tracked tickers, watchlists, alerts, notes) over the shared bar store."""
 
+from functools import partial
+
+from phinance_env.awm import registry
 from phinance_env.awm.resources import resource_dir
 from phinance_env.desks import Desk
 from phinance_env.desks.phinance_01.tables import Base
@@ -17,3 +20,6 @@ DESK = Desk(
     verifier_file=resource_dir("verifiers") / "phinance_01.py",
     truth=Truth,
 )
+
+# The ``awm.environments`` entry point: the paths of this scenario's AWM files.
+environment = partial(registry.environment, DESK.name)
