@@ -21,6 +21,10 @@ class NotFound(PhinanceError):
     status_code = 404
 
 
+class UnknownScenario(NotFound):
+    """No registered desk has this scenario name."""
+
+
 class BadDate(PhinanceError):
     pass
 

@@ -102,7 +102,9 @@ def get_desk(name: str | Desk) -> Desk:
     for desk in registry.values():
         if _normalize(desk.name) == key:
             return desk
-    raise KeyError(f"no scenario {name!r}; registered: {', '.join(registry) or 'none'}")
+    from phinance_env.errors import UnknownScenario
+
+    raise UnknownScenario(f"no scenario {name!r}; registered: {', '.join(registry) or 'none'}")
 
 
 def _normalize(name: str) -> str:

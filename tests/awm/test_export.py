@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from phinance_env.awm.export import ENVS_FILE, check_envs_file, env_row
-from phinance_env.awm.scenario import Scenario
 from tests.support import dump
 
 BIN = Path(sys.executable).parent
@@ -104,3 +103,30 @@ def test_a_plain_file_copy_right_after_a_write_holds_it(exported, tmp_path):
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
         assert conn.execute("SELECT COUNT(*) FROM watchlists WHERE name = 'Copied'").fetchone()[0] == 1
     client.close()
+
+
+def test_export_out_writes_its_own_env_file_and_never_the_committed_one(cli_env, tmp_path):
+    """As a user runs it: ``export --out DIR`` from a checkout leaves the committed
+    gen_envs_finance.jsonl alone; ``awm env start`` then works from DIR's own env file."""
+    committed = tmp_path / ENVS_FILE
+    committed.write_text("the committed file\n")
+    out = subprocess.run([str(BIN / "phinance-env"), "export", "--out", "elsewhere"], cwd=tmp_path, env=cli_env,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert committed.read_text() == "the committed file\n"
+    rows = [json.loads(line) for line in (tmp_path / "elsewhere" / ENVS_FILE).read_text().splitlines()]
+    assert [r["db_path"] for r in rows] == ["elsewhere/databases/phinance_01.db"]
+    assert (tmp_path / rows[0]["db_path"]).is_file()
+    assert (tmp_path / "elsewhere" / "gen_envs.jsonl").read_text() == (tmp_path / "elsewhere" / ENVS_FILE).read_text()
+    again = subprocess.run([str(BIN / "phinance-env"), "export"], cwd=tmp_path, env=cli_env,
+                           capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert committed.read_text() == (tmp_path / "outputs" / ENVS_FILE).read_text()  # default: outputs/ + the root file
+    assert json.loads(committed.read_text())["db_path"] == "outputs/databases/phinance_01.db"
+
+
+def test_export_refuses_an_unknown_scenario(cli_env, tmp_path):
+    out = subprocess.run([str(BIN / "phinance-env"), "export", "--out", "x", "--scenario", "nope_01"], cwd=tmp_path,
+                         env=cli_env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and "no scenario 'nope_01'" in out.stderr and "phinance_01" in out.stderr
+    assert not (tmp_path / "x").exists()
