@@ -26,10 +26,9 @@ def fan_chart(engine, packet, path: Path, history: int = 120, ahead: int = 21) -
     steps = np.arange(1, ahead + 1)
     fig, ax = plt.subplots(figsize=(9, 4.5))
     ax.plot(np.arange(lo - idx, 1), series.close[lo: idx + 1], color="black", lw=1, label="close")
-    for i, (level, alpha) in enumerate(zip((0.9, 0.75, 0.5), (0.15, 0.25, 0.4))):
-        k = 2 - i
-        lower = [h.cones[k].lower_price for h in fan.horizons]
-        upper = [h.cones[k].upper_price for h in fan.horizons]
+    for level, alpha in zip((0.9, 0.75, 0.5), (0.15, 0.25, 0.4)):
+        lower = [h.cone(level).lower_price for h in fan.horizons]
+        upper = [h.cone(level).upper_price for h in fan.horizons]
         ax.fill_between(steps, lower, upper, color="tab:blue", alpha=alpha, lw=0, label=f"{int(level * 100)}% cone")
     ax.axvline(0, color="grey", lw=0.5)
     ax.set(title=f"{packet.ticker} as of {packet.as_of}: {fan.model}", xlabel="sessions from as-of", ylabel="price")

@@ -1,10 +1,12 @@
 """Wire building blocks every desk's tools share: checked text fields, the error model
-every tool answers with, and list pages (``{data, count, total}``)."""
+every tool answers with, list pages (``{data, count, total}``) and real example answers."""
 
 from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
@@ -78,3 +80,27 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 class Page(Wire):
     count: int = Field(description="number of items in data")
     total: int = Field(description="number of items matching, before limit/offset")
+
+
+@lru_cache(maxsize=None)
+def _examples(path: Path) -> dict[str, dict[str, Any]]:
+    return {e["tool"]: e for e in json.loads(path.read_text())}
+
+
+def add_examples(router: Any, path: Path) -> None:
+    """Give each of ``router``'s tools the real example answer kept for it in ``path`` (a JSON
+    list of ``{tool, arguments, answer}``, replayed in order by the tests to keep it true).
+
+    fastapi-mcp ends every tool's description with the 200 response's example; without one
+    it makes one up from the schema, with placeholders ("Symbol", 1.0, ``{}`` for a dict) and
+    without any nullable field. The response's description names the call. FastAPI
+    drops nulls from the OpenAPI schema, so pick calls whose answers hold none."""
+    examples = _examples(path)
+    for route in router.routes:
+        example = examples.get(getattr(route, "operation_id", None))
+        if example is None:
+            continue
+        args = ", ".join(f"{k}={json.dumps(v)}" for k, v in example["arguments"].items())
+        route.responses = {**route.responses, 200: {
+            "description": f"the answer; the example is the real answer to {route.operation_id}({args})",
+            "content": {"application/json": {"example": example["answer"]}}}}

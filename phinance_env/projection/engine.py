@@ -14,7 +14,7 @@ from phinance_env.market import BarStore, Series, parse_date
 from phinance_env.market.calendar import xnys_days
 from phinance_env.projection import model as fm
 from phinance_env.projection.packet import (
-    DIRECTION_NOTE, Cone, Direction, HorizonProjection, PhinanceV1, ProjectionPacket,
+    Cone, Direction, HorizonProjection, PhinanceV1, ProjectionPacket, direction_note,
 )
 
 DEFAULT_HORIZONS = (1, 5, 21)
@@ -39,11 +39,13 @@ def parse_horizon(text: str | int) -> int:
 
 @dataclass(frozen=True)
 class TickerState:
-    """Per-ticker arrays derived once: log returns (aligned to sessions[1:])."""
+    """Per-ticker arrays derived once: log returns (aligned to sessions[1:]), and the
+    direction caveat for its kind (index or stock)."""
 
     series: Series
     log_close: np.ndarray
     returns: np.ndarray
+    note: str
 
 
 class ProjectionEngine:
@@ -61,8 +63,9 @@ class ProjectionEngine:
         series = self.store.series(ticker)
         state = self._states.get(series.symbol)
         if state is None:
+            info = self.store.ticker(series.symbol)
             log_close = np.log(series.close)
-            state = TickerState(series, log_close, np.diff(log_close))
+            state = TickerState(series, log_close, np.diff(log_close), direction_note(info.sector, info.source))
             self._states[series.symbol] = state
         return state
 
@@ -116,12 +119,12 @@ class ProjectionEngine:
         one = rows[0]
         v1 = PhinanceV1(
             direction=one.direction.call,
-            p50_bps=_half_width(one.cones[0]), p75_bps=_half_width(one.cones[1]),
-            p90_bps=_half_width(one.cones[2]),
+            p50_bps=_half_width(one.cone(0.5)), p75_bps=_half_width(one.cone(0.75)),
+            p90_bps=_half_width(one.cone(0.9)),
             annualized_sigma=one.annualized_sigma, confidence=one.confidence,
         )
         as_of = str(series.sessions[idx])
-        notes = list(fitted.warnings) + [DIRECTION_NOTE]
+        notes = list(fitted.warnings) + [state.note]
         return ProjectionPacket(
             ticker=series.symbol, as_of=as_of, requested_date=as_of,
             data_end=str(series.sessions[-1]), last_close=round(close, 4),
@@ -161,10 +164,15 @@ def _model_name(fitted: fm.FittedModel) -> str:
 
 
 def _summary(symbol: str, as_of: str, one: HorizonProjection) -> str:
-    d, c75 = one.direction, one.cones[1]
+    """One line. The probabilities get as many decimals as it takes for the call's to print
+    strictly largest (so no '0.49 / 0.49 -> up'), and the call rule is stated."""
+    d, c75 = one.direction, one.cone(0.75)
+    for digits in range(2, 7):
+        shown = {k: f"{getattr(d, k):.{digits}f}" for k in ("up", "flat", "down")}
+        if all(float(shown[d.call]) > float(v) for k, v in shown.items() if k != d.call):
+            break
     return (
-        f"{symbol} {as_of} next session: {d.call} (P up {d.up:.2f} / flat {d.flat:.2f} / "
-        f"down {d.down:.2f}), drift {one.drift_bps:+.1f} bps, 75% cone "
-        f"[{c75.lower_bps:+.0f}, {c75.upper_bps:+.0f}] bps "
-        f"({c75.lower_price:,.2f} to {c75.upper_price:,.2f})"
+        f"{symbol} {as_of} next session: {d.call} (the likeliest outcome; P up {shown['up']} / "
+        f"flat {shown['flat']} / down {shown['down']}), drift {one.drift_bps:+.1f} bps, 75% cone "
+        f"[{c75.lower_bps:+.0f}, {c75.upper_bps:+.0f}] bps ({c75.lower_price:,.2f} to {c75.upper_price:,.2f})"
     )

@@ -33,6 +33,42 @@ def test_projection_is_logged_with_every_field(client):
     assert tool_calls(client.db)[-2:] == [("get_projection", "ok", 200, None), ("get_projection_run", "ok", 200, None)]
 
 
+def test_projection_answers_are_typed_packets(client):
+    from phinance_env.projection import ProjectionPacket
+
+    out = client.call("get_projection", {"ticker": "^GSPC", "as_of_date": "2018-06-29"})
+    packet = ProjectionPacket.model_validate(out["packet"])
+    assert [h.horizon for h in packet.horizons] == ["1d", "5d", "21d"] and out["summary"] == packet.summary
+    assert ProjectionPacket.model_validate(client.call("get_projection_run", {"run_id": out["run_id"]})["packet"]) == packet
+
+
+def test_list_tickers_by_sector_is_case_insensitive(client):
+    out = client.call("list_tickers", {"sector": "financials"})
+    assert {t["symbol"] for t in out["data"]} == {"BNKA", "INSR", "LDGR", "PAYS"} and out["count"] == 4
+    assert {t["sector"] for t in out["data"]} == {"Financials"}
+    both = client.call("list_tickers", {"sector": "Financials", "tracked_only": True})
+    assert {t["symbol"] for t in both["data"]} == {"BNKA", "LDGR"}
+
+
+def test_last_n_sessions_ending_on_a_date(client):
+    out = client.call("get_price_history", {"ticker": "^GSPC", "end": "2008-10-10", "limit": 10})
+    assert out["count"] == 10 and out["end"] == "2008-10-10" and out["start"] == "2008-09-29"
+    assert not out["truncated"]  # exactly what was asked, nothing cut
+    weekend = client.call("get_price_history", {"ticker": "^GSPC", "end": "2008-10-12", "limit": 10})
+    assert weekend["data"] == out["data"]  # a Sunday ends the window at the Friday session
+
+
+def test_delete_alerts_by_ticker_and_untrack_says_what_remains(client):
+    left = client.call("untrack_ticker", {"ticker": "bnka"})
+    assert left == {"deleted": "tracked ticker BNKA", "ticker": "BNKA", "alerts_remaining": 2}
+    ids = [a["id"] for a in client.call("list_alerts", {"ticker": "BNKA"})["data"]]
+    out = client.call("delete_alert", {"ticker": "bnka"})
+    assert out["alert_ids"] == ids and out["count"] == 2
+    assert client.call("list_alerts", {"ticker": "BNKA"})["count"] == 0
+    assert client.call("list_alerts")["count"] == 3  # the other tickers' alerts stay
+    assert client.call("delete_alert", {"alert_id": 1})["alert_ids"] == [1]
+
+
 def test_compare_ranks_highest_first(client):
     out = client.call("compare_projections", {"tickers": "NOVA,QBIT,HELX,CLDR", "as_of_date": "2016-06-24", "rank_by": "sigma_bps"})
     sigmas = [r["sigma_bps"] for r in out["data"]]
@@ -73,6 +109,12 @@ BAD = [
     ("create_note", {"title": "t", "body": "x" * 10_001}, 422, "at most 10000"),
     ("create_note", {"title": "t", "body": "b", "backtest_run_id": 55}, 404, "no backtest run"),
     ("delete_alert", {"alert_id": 999}, 404, "no alert"),
+    ("delete_alert", {}, 422, "exactly one of alert_id"),
+    ("delete_alert", {"alert_id": 1, "ticker": "NOVA"}, 422, "got both"),
+    ("delete_alert", {"ticker": "HELX"}, 404, "no alerts on HELX; tickers with alerts: BNKA, NOVA, PTRX, ^GSPC"),
+    ("list_tickers", {"sector": "Utilities"}, 422, "unknown sector 'Utilities'; sectors: Consumer, Energy, Financials"),
+    ("get_price_history", {"ticker": "^GSPC", "end": "2008-10-10", "limit": 0}, 422, "limit"),
+    ("get_price_history", {"ticker": "^GSPC", "end": "1998-12-31", "limit": 10}, 422, "data covers 1999-01-04..2018-12-31"),
     ("untrack_ticker", {"ticker": "RETL"}, 404, "not tracked"),
     ("track_ticker", {"ticker": "NOVA"}, 409, "already tracked"),
 ]

@@ -18,11 +18,10 @@ def tracked_symbols(db: Session) -> set[str]:
     return set(db.scalars(select(TrackedTicker.symbol)))
 
 
-def record_projection(db: Session, packet, packet_json: str | None = None) -> int:
-    """Insert the run (a Core insert: projections are the hot path) and return its id.
-    ``packet_json`` lets a caller that also answers with the packet serialize it once."""
+def record_projection(db: Session, packet) -> int:
+    """Insert the run (a Core insert: projections are the hot path) and return its id."""
     one = packet.horizons[0]
-    c50, c75, c90 = one.cones
+    c50, c75, c90 = (one.cone(level) for level in (0.5, 0.75, 0.9))
     values = dict(
         ticker=packet.ticker, requested_date=packet.requested_date, as_of=packet.as_of,
         data_end=packet.data_end, model=packet.model,
@@ -34,7 +33,7 @@ def record_projection(db: Session, packet, packet_json: str | None = None) -> in
         cone75_lower_bps=c75.lower_bps, cone75_upper_bps=c75.upper_bps,
         cone90_lower_bps=c90.lower_bps, cone90_upper_bps=c90.upper_bps,
         annualized_sigma=one.annualized_sigma, confidence=one.confidence,
-        summary=packet.summary, packet_json=packet_json or packet.model_dump_json(),
+        summary=packet.summary, packet_json=packet.model_dump_json(),
     )
     return db.connection().execute(INSERT_PROJECTION_RUN, values).inserted_primary_key[0]
 

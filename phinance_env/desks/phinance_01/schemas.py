@@ -2,30 +2,34 @@
 
 from __future__ import annotations
 
-import json
-import re
-from typing import Annotated, Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
 from phinance_env.app.wire import (
     Body, DateText, ERROR_RESPONSES, Model, Name, Page, Problem, ShortText, TickerList_, TickerText, Title, Wire,
-    ticker_list, text,
+    add_examples, ticker_list, text,
 )
+from phinance_env.projection.packet import ProjectionPacket
 
 AlertMetric = Literal["p_up", "p_down", "drift_bps", "sigma_bps", "annualized_sigma", "cone75_width_bps"]
 Operator = Literal[">", ">=", "<", "<="]
 
 
 # --- market ----------------------------------------------------------------------------
+Direction = Literal["up", "flat", "down"]
+CALL = "the 1-session call: the likeliest of up/flat/down, so it can be up with p_up < 0.5"
+
+
 class TickerPublic(Wire):
     symbol: str
     name: str
-    source: Literal["real", "synthetic", "imported"]
-    sector: str
-    first_session: str
-    last_session: str
-    bar_count: int
+    source: Literal["real", "synthetic", "imported"] = Field(
+        description="real: index data (^GSPC, ^IXIC, ^VIX); synthetic: simulated stocks; imported: a user's file")
+    sector: str = Field(description="Index, Volatility, or a stock sector such as Technology (list_tickers filters on it)")
+    first_session: str = Field(description="first trading session with a bar, YYYY-MM-DD")
+    last_session: str = Field(description="last trading session with a bar, YYYY-MM-DD")
+    bar_count: int = Field(description="number of daily bars (trading sessions)")
     tracked: bool = Field(description="whether this workspace tracks the ticker")
 
 
@@ -34,13 +38,13 @@ class TickerList(Page):
 
 
 class TickerDetail(TickerPublic):
-    origin: str
-    last_close: float
+    origin: str = Field(description="where the bars come from")
+    last_close: float = Field(description="close of last_session")
     close_only: bool = Field(description="true when only closes exist (open/high/low = close)")
 
 
 class Bar(Wire):
-    session: str
+    session: str = Field(description="trading session, YYYY-MM-DD")
     open: float
     high: float
     low: float
@@ -50,32 +54,33 @@ class Bar(Wire):
 
 class PriceHistory(Wire):
     ticker: str
-    start: str
-    end: str
-    data: list[Bar]
+    start: str = Field(description="session of the first bar returned")
+    end: str = Field(description="session of the last bar returned")
+    data: list[Bar] = Field(description="bars, oldest first")
     count: int
-    truncated: bool = Field(description="true when the range held more bars than limit (the latest are returned)")
+    truncated: bool = Field(description="true when start was given and [start, end] held more than limit bars "
+                                        "(the latest limit are returned)")
 
 
 class ProjectionResult(Wire):
     run_id: int = Field(description="id of the logged projection run (see get_projection_run)")
-    packet: dict[str, Any] = Field(description="the full ProjectionPacket: every horizon, cones, direction")
-    summary: str
+    packet: ProjectionPacket = Field(description="the full projection: every horizon's direction, drift, sigma and cones")
+    summary: str = Field(description="one line: the 1-session call, P(up/flat/down), drift and 75% cone (= packet.summary)")
 
 
 class RankedProjection(Wire):
-    rank: int
+    rank: int = Field(description="1 = highest rank_by value")
     ticker: str
     as_of: str
-    direction: str
+    direction: Direction = Field(description="the likeliest of up/flat/down at this horizon (can be up with p_up < 0.5)")
     p_up: float
     p_down: float
-    drift_bps: float
-    sigma_bps: float
-    annualized_sigma: float
-    cone75_lower_bps: float
-    cone75_upper_bps: float
-    run_id: int
+    drift_bps: float = Field(description="expected log return over the horizon, bps")
+    sigma_bps: float = Field(description="standard deviation of the log return over the horizon, bps")
+    annualized_sigma: float = Field(description="fraction, e.g. 0.18 = 18% a year")
+    cone75_lower_bps: float = Field(description="lower bound of the 75% cone of the log return, bps")
+    cone75_upper_bps: float = Field(description="upper bound of the 75% cone of the log return, bps")
+    run_id: int = Field(description="the logged projection run of this ticker")
 
 
 class ProjectionComparison(Wire):
@@ -95,36 +100,40 @@ class BacktestRequest(Wire):
     threshold: float = Field(0.52, ge=0.5, le=1.0, description="AUC gate threshold, 0.5..1.0")
 
 
+AUC = "direction AUC out of sample (rank AUC of P(up) - P(down) against up moves; 0.5 = no skill)"
+COVERAGE = "share of test returns inside the {}% cone (nominal {})"
+
+
 class TickerMetrics(Wire):
     ticker: str
     n_folds: int
     n_obs: int
-    auc: float | None
+    auc: float | None = Field(description="pooled " + AUC)
     mean_fold_auc: float | None
-    coverage_50: float | None
-    coverage_75: float | None
-    coverage_90: float | None
+    coverage_50: float | None = Field(description=COVERAGE.format(50, 0.5))
+    coverage_75: float | None = Field(description=COVERAGE.format(75, 0.75))
+    coverage_90: float | None = Field(description=COVERAGE.format(90, 0.9))
 
 
 class BacktestResult(Wire):
-    run_id: int
+    run_id: int = Field(description="id of the logged backtest run (see get_backtest_run)")
     tickers: list[str]
     start: str
     end: str
     horizon: str
     model: str
-    n_folds: int
-    n_obs: int
+    n_folds: int = Field(description="21-session test folds, summed over tickers")
+    n_obs: int = Field(description="out-of-sample forecasts scored")
     mean_oos_auc: float | None = Field(description="mean of per-fold out-of-sample AUCs")
-    pooled_auc: float | None
-    auc_ci95: list[float] | None
-    hit_rate: float | None
-    always_up_hit_rate: float | None
-    coverage_50: float | None
-    coverage_75: float | None
-    coverage_90: float | None
-    kupiec_p_90: float | None
-    pinball_bps: float | None
+    pooled_auc: float | None = Field(description="pooled " + AUC)
+    auc_ci95: list[float] | None = Field(description="95% confidence interval [low, high] of pooled_auc")
+    hit_rate: float | None = Field(description="share of test sessions whose return had the sign of P(up) - P(down)")
+    always_up_hit_rate: float | None = Field(description="the same for always calling up: the baseline")
+    coverage_50: float | None = Field(description=COVERAGE.format(50, 0.5))
+    coverage_75: float | None = Field(description=COVERAGE.format(75, 0.75))
+    coverage_90: float | None = Field(description=COVERAGE.format(90, 0.9))
+    kupiec_p_90: float | None = Field(description="Kupiec test p-value of the 90% coverage (small = miscalibrated)")
+    pinball_bps: float | None = Field(description="mean pinball loss of the cone quantiles, bps (lower is better)")
     gate_passed: bool
     gate_verdict: Literal["PASS", "FAIL"]
     gate_rule: str
@@ -135,33 +144,36 @@ class BacktestResult(Wire):
 
 # --- run logs ----------------------------------------------------------------------------
 class ProjectionRunPublic(Wire):
-    id: int
+    id: int = Field(description="run id")
     ticker: str
     requested_date: str
-    as_of: str
-    model: str
-    horizons: str
+    as_of: str = Field(description="the session projected from")
+    model: str = Field(description="drift + volatility model of the projection")
+    horizons: str = Field(description="horizons projected, e.g. '1,5,21' sessions")
     last_close: float
-    direction: str
-    p_up: float
-    p_flat: float
-    p_down: float
-    drift_bps: float
-    sigma_bps: float
-    cone75_lower_bps: float
-    cone75_upper_bps: float
+    direction: Direction = Field(description=CALL)
+    p_up: float = Field(description="1-session P(up)")
+    p_flat: float = Field(description="1-session P(flat)")
+    p_down: float = Field(description="1-session P(down)")
+    drift_bps: float = Field(description="1-session drift, bps")
+    sigma_bps: float = Field(description="1-session sigma, bps")
+    cone75_lower_bps: float = Field(description="1-session 75% cone lower bound, bps")
+    cone75_upper_bps: float = Field(description="1-session 75% cone upper bound, bps")
     annualized_sigma: float
-    confidence: float
+    confidence: float = Field(description="|p_up - p_down|")
     summary: str
 
 
-class ProjectionRunDetail(ProjectionRunPublic):
+class ProjectionRunFields(ProjectionRunPublic):
     data_end: str
     cone50_lower_bps: float
     cone50_upper_bps: float
     cone90_lower_bps: float
     cone90_upper_bps: float
-    packet: dict[str, Any]
+
+
+class ProjectionRunDetail(ProjectionRunFields):
+    packet: ProjectionPacket = Field(description="the full projection as get_projection returned it")
 
 
 class ProjectionRunList(Page):
@@ -176,7 +188,7 @@ class FoldPublic(Wire):
     test_start: str
     test_end: str
     n_obs: int
-    auc: float | None
+    auc: float | None = Field(description=AUC + " within this fold")
     hit_rate: float | None
     coverage_50: float | None
     coverage_75: float | None
@@ -184,18 +196,18 @@ class FoldPublic(Wire):
 
 
 class BacktestRunPublic(Wire):
-    id: int
-    tickers: str
+    id: int = Field(description="run id")
+    tickers: str = Field(description="comma-separated")
     start: str
     end: str
     horizon: str
     model: str
     n_folds: int
     n_obs: int
-    auc: float | None
+    auc: float | None = Field(description="pooled " + AUC)
     mean_fold_auc: float | None
-    coverage_75: float | None
-    gate_verdict: str
+    coverage_75: float | None = Field(description=COVERAGE.format(75, 0.75))
+    gate_verdict: Literal["PASS", "FAIL"]
     summary: str
 
 
@@ -206,9 +218,9 @@ class BacktestRunDetail(BacktestRunPublic):
     coverage_50: float | None
     coverage_90: float | None
     pinball_bps: float | None
-    threshold: float
+    threshold: float = Field(description="the AUC gate threshold used")
     gate_passed: bool
-    folds: list[FoldPublic]
+    folds: list[FoldPublic] = Field(description="per-fold metrics (empty when include_folds is false)")
 
 
 class BacktestRunList(Page):
@@ -293,3 +305,14 @@ class TrackRequest(Wire):
 
 class Deleted(Wire):
     deleted: str = Field(description="what was removed")
+
+
+class AlertsDeleted(Deleted):
+    alert_ids: list[int] = Field(description="ids of the deleted alerts")
+    count: int
+
+
+class Untracked(Deleted):
+    ticker: str
+    alerts_remaining: int = Field(description="alerts on this ticker still in the workspace: untracking keeps "
+                                              "them; delete_alert(ticker=...) removes them")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -12,8 +12,9 @@ from phinance_env.app.context import ContextDep, answer
 from phinance_env.desks.phinance_01.schemas import (
     text,
     ERROR_RESPONSES,
+    add_examples,
     BacktestRunDetail, BacktestRunList, BacktestRunPublic, FoldPublic, ProjectionRunDetail,
-    ProjectionRunList, ProjectionRunPublic,
+    ProjectionRunFields, ProjectionRunList, ProjectionRunPublic,
 )
 from phinance_env.errors import NotFound
 from phinance_env.desks.phinance_01.tables import BacktestRun, ProjectionRun
@@ -35,8 +36,10 @@ def list_projection_runs(
     limit: Limit = 20,
     offset: Offset = 0,
 ) -> Response:
-    """Past projection runs, newest first: ticker, dates, 1-day direction, P(up/flat/down),
-    drift, sigma, 75% cone and summary. Filter by ticker; page with limit/offset."""
+    """Past projection runs, newest first: ticker, requested and as-of dates, model, and the
+    1-session numbers: direction call (the likeliest of up/flat/down), P(up/flat/down),
+    drift and sigma in bps, the 75% cone [lower, upper] in bps, and the summary. Filter by
+    ticker; page with limit (1-100) and offset; `total` counts every match."""
     from phinance_env.market.store import normalize_symbol
 
     with ctx.call("list_projection_runs", ticker=ticker, limit=limit, offset=offset) as call:
@@ -51,19 +54,24 @@ def list_projection_runs(
 
 @router.get("/projection_run", operation_id="get_projection_run", response_model=ProjectionRunDetail)
 def get_projection_run(ctx: ContextDep, run_id: RunId) -> Response:
-    """One projection run with every logged field, including the full packet (all horizons)."""
+    """One projection run: every logged field (the 1-session numbers, the 50/75/90% cones'
+    bounds in bps) and `packet`, the full projection exactly as get_projection returned it
+    (every horizon; see get_projection for its fields). Unknown ids give 404."""
     with ctx.call("get_projection_run", run_id=run_id) as call:
         row = call.db.get(ProjectionRun, run_id)
         if row is None:
             raise NotFound(f"no projection run with id {run_id}; list_projection_runs shows the ids")
-        fields = {k: getattr(row, k) for k in ProjectionRunDetail.model_fields if k != "packet"}
-        detail = ProjectionRunDetail(**fields, packet=json.loads(row.packet_json))
-    return answer(detail)
+        fields = ProjectionRunFields(**{k: getattr(row, k) for k in ProjectionRunFields.model_fields})
+    # The stored packet is spliced in as it is: parsing and validating it again would only
+    # reproduce the same JSON (ProjectionRunDetail declares it for the schema).
+    return Response(f'{fields.model_dump_json()[:-1]},"packet":{row.packet_json}}}', media_type="application/json")
 
 
 @router.get("/backtest_runs", operation_id="list_backtest_runs", response_model=BacktestRunList)
 def list_backtest_runs(ctx: ContextDep, limit: Limit = 20, offset: Offset = 0) -> Response:
-    """Past backtest runs, newest first: tickers, period, AUC, mean fold AUC, 75% coverage, gate."""
+    """Past backtest runs, newest first: tickers, period, horizon, model, folds, pooled and
+    mean fold AUC (0.5 = no skill), 75% cone coverage (nominal 0.75), gate verdict and
+    summary. Page with limit (1-100) and offset; `total` counts every run."""
     with ctx.call("list_backtest_runs", limit=limit, offset=offset) as call:
         total = call.db.scalar(select(func.count(BacktestRun.id)))
         rows = call.db.scalars(select(BacktestRun).order_by(BacktestRun.id.desc()).limit(limit).offset(offset)).all()
@@ -76,7 +84,9 @@ def get_backtest_run(
     ctx: ContextDep, run_id: RunId,
     include_folds: Annotated[bool, Query(description="include per-fold metrics")] = True,
 ) -> Response:
-    """One backtest run with pooled metrics, gate and (optionally) every fold's metrics."""
+    """One backtest run: pooled AUC with its 95% CI, hit rate, 50/75/90% coverage, pinball
+    loss in bps, the gate threshold and verdict, and (unless include_folds is false) every
+    fold's train/test dates and metrics. Unknown ids give 404."""
     with ctx.call("get_backtest_run", run_id=run_id, include_folds=include_folds) as call:
         row = call.db.get(BacktestRun, run_id)
         if row is None:
@@ -85,3 +95,6 @@ def get_backtest_run(
         folds = [_public(f, FoldPublic) for f in row.folds] if include_folds else []
         detail = BacktestRunDetail(**fields, folds=folds)
     return answer(detail)
+
+
+add_examples(router, Path(__file__).with_name("examples.json"))

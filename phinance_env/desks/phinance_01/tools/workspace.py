@@ -3,6 +3,7 @@ what they name; a refused write changes nothing."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -13,9 +14,10 @@ from phinance_env.app.context import ContextDep, answer
 from phinance_env.desks.phinance_01.schemas import (
     text,
     ERROR_RESPONSES,
+    add_examples,
     ticker_list,
-    AlertCreate, AlertList, AlertPublic, Deleted, NoteCreate, NoteList, NotePublic,
-    TickerPublic, TrackRequest, WatchlistCreate, WatchlistItemCreate, WatchlistItemPublic,
+    AlertCreate, AlertList, AlertPublic, AlertsDeleted, Deleted, NoteCreate, NoteList, NotePublic,
+    TickerPublic, TrackRequest, Untracked, WatchlistCreate, WatchlistItemCreate, WatchlistItemPublic,
     WatchlistList, WatchlistPublic,
 )
 from phinance_env.errors import Conflict, NotFound, PhinanceError
@@ -63,8 +65,9 @@ def _symbols(ctx, tickers: str | list[str]) -> list[str]:
 
 @router.post("/watchlists", operation_id="create_watchlist", response_model=WatchlistPublic)
 def create_watchlist(ctx: ContextDep, body: WatchlistCreate) -> Response:
-    """Create a watchlist with a unique name, an optional description and optional initial
-    tickers. A name already in use gives 409."""
+    """Create a watchlist: a unique name (1-64 characters), an optional description (up to
+    500) and optional initial tickers (comma-separated, each once, at most 50). Answers with
+    the new watchlist. A name in use gives 409; an unknown ticker 404; duplicates 422."""
     with ctx.call("create_watchlist", **body.model_dump()) as call:
         symbols = _symbols(ctx, body.tickers)
         if call.db.scalar(select(Watchlist.id).where(Watchlist.name == body.name)) is not None:
@@ -79,7 +82,7 @@ def create_watchlist(ctx: ContextDep, body: WatchlistCreate) -> Response:
 
 @router.get("/watchlists", operation_id="list_watchlists", response_model=WatchlistList)
 def list_watchlists(ctx: ContextDep) -> Response:
-    """All watchlists with their tickers and notes, by name."""
+    """All watchlists, by name, each with its id, description and tickers (with their notes)."""
     with ctx.call("list_watchlists") as call:
         rows = call.db.scalars(select(Watchlist).options(selectinload(Watchlist.items)).order_by(Watchlist.name)).all()
         data = [_watchlist_public(w) for w in rows]
@@ -88,7 +91,9 @@ def list_watchlists(ctx: ContextDep) -> Response:
 
 @router.delete("/watchlists", operation_id="delete_watchlist", response_model=Deleted)
 def delete_watchlist(ctx: ContextDep, name: NameQuery) -> Response:
-    """Delete a watchlist and its items by name. Unknown names give 404."""
+    """Delete a watchlist and its items by name (exact, as list_watchlists shows it). The
+    tickers themselves, their tracking and alerts stay. Unknown names give 404 listing the
+    watchlists."""
     with ctx.call("delete_watchlist", name=name) as call:
         wl = _watchlist(call.db, name)
         call.db.delete(wl)
@@ -97,8 +102,9 @@ def delete_watchlist(ctx: ContextDep, name: NameQuery) -> Response:
 
 @router.post("/watchlists/items", operation_id="add_watchlist_item", response_model=WatchlistPublic)
 def add_watchlist_item(ctx: ContextDep, body: WatchlistItemCreate) -> Response:
-    """Add a ticker (with an optional note) to an existing watchlist. A ticker already on
-    the list gives 409; unknown watchlists or tickers give 404."""
+    """Add a ticker (with an optional note, up to 500 characters) to an existing watchlist;
+    answers with the updated watchlist. A ticker already on it gives 409; an unknown
+    watchlist or ticker 404; a full watchlist (50 tickers) 422."""
     with ctx.call("add_watchlist_item", **body.model_dump()) as call:
         wl = _watchlist(call.db, body.watchlist)
         symbol = ctx.store.ticker(body.ticker).symbol
@@ -114,7 +120,8 @@ def add_watchlist_item(ctx: ContextDep, body: WatchlistItemCreate) -> Response:
 
 @router.delete("/watchlists/items", operation_id="remove_watchlist_item", response_model=WatchlistPublic)
 def remove_watchlist_item(ctx: ContextDep, watchlist: NameQuery, ticker: TickerQuery) -> Response:
-    """Remove a ticker from a watchlist. A ticker not on the list gives 404."""
+    """Remove a ticker from a watchlist; answers with the updated watchlist. An unknown
+    watchlist, or a ticker not on it, gives 404 (the message lists what is there)."""
     from phinance_env.market.store import normalize_symbol
 
     with ctx.call("remove_watchlist_item", watchlist=watchlist, ticker=ticker) as call:
@@ -132,9 +139,12 @@ def remove_watchlist_item(ctx: ContextDep, watchlist: NameQuery, ticker: TickerQ
 
 @router.post("/alerts", operation_id="create_alert", response_model=AlertPublic)
 def create_alert(ctx: ContextDep, body: AlertCreate) -> Response:
-    """Create an active alert: notify when `metric` of the ticker's projection at `horizon`
-    crosses `threshold` by `operator`. Thresholds outside the metric's range give 422; an
-    identical alert gives 409."""
+    """Create an active alert on a ticker: the condition `metric` `operator` `threshold` on
+    its projection at `horizon` (e.g. sigma_bps > 150 at 1d). Metrics: p_up, p_down
+    (probabilities, 0-1), drift_bps, sigma_bps, cone75_width_bps (bps), annualized_sigma
+    (fraction). The alert is stored in the workspace (list_alerts); this tool does not
+    evaluate it. A threshold outside the metric's range or a bad horizon gives 422; an
+    unknown ticker 404; an identical alert 409."""
     from phinance_env.projection.engine import parse_horizon
 
     with ctx.call("create_alert", **body.model_dump()) as call:
@@ -162,7 +172,8 @@ def list_alerts(
     ticker: Annotated[str | None, Query(description="only this ticker"), text(40)] = None,
     active_only: Annotated[bool, Query(description="only active alerts")] = False,
 ) -> Response:
-    """Alerts by id: ticker, metric, operator, threshold, horizon, active."""
+    """Alerts by id: ticker, metric, operator, threshold, horizon and whether active.
+    Filter by ticker and/or active_only."""
     from phinance_env.market.store import normalize_symbol
 
     with ctx.call("list_alerts", ticker=ticker, active_only=active_only) as call:
@@ -175,21 +186,44 @@ def list_alerts(
     return answer(AlertList(data=data, count=len(data), total=len(data)))
 
 
-@router.delete("/alerts", operation_id="delete_alert", response_model=Deleted)
-def delete_alert(ctx: ContextDep, alert_id: Annotated[int, Query(ge=1, le=2**62, description="alert id")]) -> Response:
-    """Delete one alert by id. Unknown ids give 404."""
-    with ctx.call("delete_alert", alert_id=alert_id) as call:
-        alert = call.db.get(Alert, alert_id)
-        if alert is None:
-            raise NotFound(f"no alert with id {alert_id}; list_alerts shows the ids")
-        call.db.delete(alert)
-    return answer(Deleted(deleted=f"alert {alert_id}"))
+@router.delete("/alerts", operation_id="delete_alert", response_model=AlertsDeleted)
+def delete_alert(
+    ctx: ContextDep,
+    alert_id: Annotated[int | None, Query(ge=1, le=2**62, description="id of the one alert to delete")] = None,
+    ticker: Annotated[str | None, Query(description="delete every alert on this ticker instead"), text(40)] = None,
+) -> Response:
+    """Delete alerts: one by `alert_id`, or every alert (active or not) on `ticker`. Give
+    exactly one of the two (422 otherwise). The answer lists the deleted ids. An unknown id,
+    or a ticker with no alerts, gives 404 and deletes nothing."""
+    from phinance_env.market.store import normalize_symbol
+
+    with ctx.call("delete_alert", alert_id=alert_id, ticker=ticker) as call:
+        if (alert_id is None) == (ticker is None):
+            raise PhinanceError("give exactly one of alert_id (one alert) or ticker (all of its alerts)"
+                                + ("; got both" if ticker is not None else ""))
+        if alert_id is not None:
+            alerts = [a for a in [call.db.get(Alert, alert_id)] if a is not None]
+            if not alerts:
+                raise NotFound(f"no alert with id {alert_id}; list_alerts shows the ids")
+            what = f"alert {alert_id}"
+        else:
+            symbol = normalize_symbol(ticker)
+            alerts = call.db.scalars(select(Alert).where(Alert.ticker == symbol).order_by(Alert.id)).all()
+            if not alerts:
+                having = ", ".join(call.db.scalars(select(Alert.ticker).distinct().order_by(Alert.ticker))) or "none"
+                raise NotFound(f"no alerts on {symbol}; tickers with alerts: {having}")
+            what = f"{len(alerts)} alert(s) on {symbol}"
+        ids = [a.id for a in alerts]
+        for alert in alerts:
+            call.db.delete(alert)
+    return answer(AlertsDeleted(deleted=what, alert_ids=ids, count=len(ids)))
 
 
 @router.post("/notes", operation_id="create_note", response_model=NotePublic)
 def create_note(ctx: ContextDep, body: NoteCreate) -> Response:
-    """Save a research note (title, body) optionally about a ticker and linked to a
-    projection run and/or a backtest run (ids from the run logs)."""
+    """Save a research note: title (1-200 characters) and body (1-10,000), optionally about
+    a ticker and linked to a projection run and/or a backtest run (ids from the run logs).
+    Answers with the note and its id. An unknown ticker or run id gives 404."""
     with ctx.call("create_note", **body.model_dump()) as call:
         symbol = ctx.store.ticker(body.ticker).symbol if body.ticker else None
         if body.projection_run_id and call.db.get(ProjectionRun, body.projection_run_id) is None:
@@ -208,10 +242,11 @@ def create_note(ctx: ContextDep, body: NoteCreate) -> Response:
 def list_notes(
     ctx: ContextDep,
     ticker: Annotated[str | None, Query(description="only notes about this ticker"), text(40)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=100, description="page size, 1-100")] = 20,
+    offset: Annotated[int, Query(ge=0, le=1_000_000, description="items to skip")] = 0,
 ) -> Response:
-    """Research notes, newest first, with their links to runs."""
+    """Research notes, newest first: title, body, ticker and linked run ids. Filter by
+    ticker; page with limit (1-100) and offset; `total` counts every match."""
     from phinance_env.market.store import normalize_symbol
 
     with ctx.call("list_notes", ticker=ticker, limit=limit, offset=offset) as call:
@@ -226,7 +261,8 @@ def list_notes(
 
 @router.post("/tracked", operation_id="track_ticker", response_model=TickerPublic)
 def track_ticker(ctx: ContextDep, body: TrackRequest) -> Response:
-    """Start tracking a ticker of the bar store. Already tracked gives 409."""
+    """Start tracking a ticker of the bar store (list_tickers(tracked_only=true) lists the
+    tracked ones); answers with the ticker. Unknown tickers give 404; already tracked 409."""
     with ctx.call("track_ticker", **body.model_dump()) as call:
         t = ctx.store.ticker(body.ticker)
         if call.db.scalar(select(TrackedTicker.id).where(TrackedTicker.symbol == t.symbol)):
@@ -237,9 +273,11 @@ def track_ticker(ctx: ContextDep, body: TrackRequest) -> Response:
                         bar_count=t.n_bars, tracked=True))
 
 
-@router.delete("/tracked", operation_id="untrack_ticker", response_model=Deleted)
+@router.delete("/tracked", operation_id="untrack_ticker", response_model=Untracked)
 def untrack_ticker(ctx: ContextDep, ticker: TickerQuery) -> Response:
-    """Stop tracking a ticker (its runs, notes and watchlist entries stay). Not tracked gives 404."""
+    """Stop tracking a ticker. Only the tracking goes: its alerts, runs, notes and watchlist
+    entries stay, and `alerts_remaining` in the answer counts the alerts left on it (delete
+    them with delete_alert(ticker=...)). A ticker not tracked gives 404."""
     from phinance_env.market.store import normalize_symbol
 
     with ctx.call("untrack_ticker", ticker=ticker) as call:
@@ -248,9 +286,13 @@ def untrack_ticker(ctx: ContextDep, ticker: TickerQuery) -> Response:
         if row is None:
             raise NotFound(f"{symbol} is not tracked; list_tickers(tracked_only=true) shows tracked tickers")
         call.db.delete(row)
-    return answer(Deleted(deleted=f"tracked ticker {symbol}"))
+        remaining = call.db.scalar(select(func.count(Alert.id)).where(Alert.ticker == symbol))
+    return answer(Untracked(deleted=f"tracked ticker {symbol}", ticker=symbol, alerts_remaining=remaining))
 
 
 def tracked_row(t) -> TrackedTicker:
     return TrackedTicker(symbol=t.symbol, name=t.name, source=t.source, sector=t.sector,
                          first_session=t.first_session, last_session=t.last_session, bar_count=t.n_bars)
+
+
+add_examples(router, Path(__file__).with_name("examples.json"))
