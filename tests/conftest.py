@@ -53,6 +53,6 @@ def exported(tmp_path_factory, cache_dir) -> Path:
 
 @pytest.fixture(scope="session")
 def scenario_tasks(exported):
-    from phinance_env.awm import Scenario, tasks
+    from phinance_env.awm.scenario import Scenario, exported_tasks
 
-    return tasks(Scenario.load("phinance_01"), exported / "databases" / "phinance_01.db")
+    return exported_tasks(Scenario.load("phinance_01"), exported)

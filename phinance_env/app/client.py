@@ -24,6 +24,9 @@ class AppClient:
         from fastapi.testclient import TestClient
 
         self.http = TestClient(app, raise_server_exceptions=True)
+        # Entered once: a TestClient used outside its context starts a thread and an event
+        # loop for every request (~25 ms), which dominated seeding and the generation gates.
+        self.http.__enter__()
         self.routes = {r.operation_id: (next(iter(r.methods)), r.path)
                        for r in app.routes if getattr(r, "operation_id", None)}
 
@@ -46,4 +49,4 @@ class AppClient:
         return body
 
     def close(self) -> None:
-        self.http.close()
+        self.http.__exit__(None, None, None)

@@ -1,4 +1,4 @@
-"""The task contract between a template and its verifier.
+"""The task contract between a template, its sampler and its verifier.
 
 A template turns parameters and the data into a task text, ground truth, an oracle solution
 and plausible wrong solutions. The ground truth is a typed model (:class:`Expected`): it is
@@ -9,6 +9,9 @@ model, so a renamed or misspelt key fails the build instead of scoring every epi
 
 from __future__ import annotations
 
+import datetime as dt
+import random
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
@@ -23,14 +26,55 @@ class Expected(BaseModel):
     template: str
 
 
+@dataclass(frozen=True)
+class Period:
+    """The dates a sampled task may depend on (inclusive): its split's side of the time split."""
+
+    start: dt.date
+    end: dt.date
+
+    def __contains__(self, day: str | dt.date) -> bool:
+        day = dt.date.fromisoformat(day) if isinstance(day, str) else day
+        return self.start <= day <= self.end
+
+
+class Reject(ValueError):
+    """A drawn instance that cannot be a task (no data, a degenerate truth): draw again."""
+
+
 class Template:
-    """One family of tasks. ``Expected`` is its ground-truth model."""
+    """One family of tasks. ``Expected`` is its ground-truth model.
+
+    ``tier``: 1 one tool and one fact; 2 a few calls combined; 3 five or more calls, a
+    decision on intermediate results, recovery from a likely error, or a refusal.
+    ``asks``: the answer carries facts the verifier checks (a question), as opposed to a
+    state-only task whose verifier reads the DB alone. ``dated``: its parameters name data
+    dates (it is drawn on one side of the time split). ``phrasings``: format strings of the
+    task text (``{ticker}``..., filled from the parameters and ``names``), one drawn per task.
+    """
 
     name: ClassVar[str]
     Expected: ClassVar[type[Expected]]
+    tier: ClassVar[int] = 1
+    asks: ClassVar[bool] = True
+    dated: ClassVar[bool] = True
+    phrasings: ClassVar[tuple[str, ...]] = ()
 
     def text(self, p: dict) -> str:
-        raise NotImplementedError
+        return self.phrasings[p.get("phrasing", 0)].format(**self.words(p))
+
+    def words(self, p: dict) -> dict[str, Any]:
+        """What the phrasings may name: the parameters, plus derived words (names...)."""
+        return p
+
+    def sample(self, rng: random.Random, world: Any, period: Period | None) -> dict:
+        """Draw parameters from the data with ``rng``, depending only on dates in ``period``
+        (None: an undated task). Raises :class:`Reject` when a draw cannot make a task."""
+        raise NotImplementedError(f"{self.name} has no sampler; list its instances by hand")
+
+    def dates(self, p: dict) -> list[str]:
+        """Every data date (YYYY-MM-DD) the task depends on; empty for an undated task."""
+        return []
 
     def truth(self, p: dict, truth: Any) -> dict[str, Any]:
         """The ground-truth fields (without ``template``), from parameters and the data."""
@@ -51,4 +95,4 @@ def call(tool: str, **arguments: Any) -> ToolStep:
     return ToolStep(tool=tool, arguments=arguments)
 
 
-__all__ = ["Expected", "Template", "call"]
+__all__ = ["Expected", "Period", "Reject", "Template", "call"]

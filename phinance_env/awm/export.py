@@ -3,7 +3,9 @@
 Files (stock AWM names, one row per scenario or per task): gen_scenario, gen_tasks, gen_db,
 gen_sample, gen_spec, gen_envs, gen_verifier (sql mode), gen_verifier.pure_code (code mode)
 ``.jsonl``, each initial DB in ``databases/<scenario>.db``, ``gen_solutions.jsonl`` (our
-oracle solutions) and ``gen_envs_finance.jsonl`` (the env rows, for ``awm env start``).
+oracle solutions), ``gen_task_meta.jsonl`` (per task: template, tier, split, base subset,
+latest data date, parameters) and ``gen_envs_finance.jsonl`` (the env rows, for
+``awm env start``).
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from phinance_env.awm.generate import Report
 from phinance_env.awm.scenario import Scenario, tasks
 from phinance_env.awm.seed import build_initial_db
 from phinance_env.awm.verifiers import code_string
 
 ENVS_FILE = "gen_envs_finance.jsonl"
 FILES = ("gen_scenario", "gen_tasks", "gen_db", "gen_sample", "gen_spec", "gen_envs", "gen_verifier",
-         "gen_verifier.pure_code", "gen_solutions")
+         "gen_verifier.pure_code", "gen_solutions", "gen_task_meta")
 SHIM_MARK = "a phinance-env desk served as a stock AWM environment"
 SHIM = '''"""AWM environment {name}: a phinance-env desk served as a stock AWM environment.
 
@@ -96,15 +99,16 @@ def api_spec(app) -> dict:
     return {"api_groups": [{"group_name": k, "endpoints": v} for k, v in groups.items()]}
 
 
-def scenario_rows(name: str, out_dir: Path, rel_out: str) -> dict[str, list[dict]]:
-    """One scenario's rows of every ``gen_*.jsonl`` file; builds its initial DB."""
+def scenario_rows(name: str, out_dir: Path, rel_out: str, progress=None) -> tuple[dict[str, list[dict]], Report]:
+    """One scenario's rows of every ``gen_*.jsonl`` file (builds its initial DB, generates
+    and gates its tasks), and the generation report."""
     from phinance_env.app.factory import create_app
     from phinance_env.state import state_engine
 
     scenario = Scenario.load(name)
     desk = scenario.desk
     db = build_initial_db(scenario, out_dir / "databases" / f"{name}.db")
-    instances = tasks(scenario, db)
+    instances, report = tasks(scenario, db, progress)
     schema, sample = db_schema_and_sample(db)
     engine = state_engine(db)
     spec = api_spec(create_app(engine, desk))
@@ -114,7 +118,7 @@ def scenario_rows(name: str, out_dir: Path, rel_out: str) -> dict[str, list[dict
         for mode, rows in verifier_rows.items():
             rows.append({"scenario": name, "task_idx": t.index, "task": t.text,
                          "verification": {"code": code_string(desk.verifier_file, t.expected, mode),
-                                          "raw_response": f"phinance-env template {t.spec.template}"}})
+                                          "raw_response": f"phinance-env template {t.template}"}})
     return {
         "gen_scenario": [{"name": name, "description": scenario.description}],
         "gen_tasks": [{"scenario": name, "tasks": [t.text for t in instances]}],
@@ -124,13 +128,17 @@ def scenario_rows(name: str, out_dir: Path, rel_out: str) -> dict[str, list[dict
         "gen_envs": [env_row(name, rel_out)],
         "gen_verifier": verifier_rows["sql"],
         "gen_verifier.pure_code": verifier_rows["code"],
-        "gen_solutions": [{"scenario": name, "task_idx": t.index, "template": t.spec.template,
-                           "solution": t.oracle.model_dump()} for t in instances],
-    }
+        "gen_solutions": [{"scenario": name, "task_idx": t.index, "template": t.template, "solution": t.oracle}
+                          for t in instances],
+        "gen_task_meta": [{"scenario": name, "task_idx": t.index, "template": t.template, "tier": t.meta.tier,
+                           "split": t.meta.split, "base": t.meta.base, "as_of_max": t.meta.as_of_max,
+                           "params": t.params} for t in instances],
+    }, report
 
 
 def export(out_dir: Path = Path("outputs"), names: Sequence[str] | None = None,
-           envs_file: Path | None = None, rel_out: str | None = None) -> dict[str, Path]:
+           envs_file: Path | None = None, rel_out: str | None = None, reports: dict | None = None,
+           progress=None) -> dict[str, Path]:
     """Write every registered scenario (or ``names``) into one AWM data folder, as
     AgentWorldModel-1K holds its 1,000: each ``gen_*.jsonl`` has a row per scenario (a row
     per task for tasks' verifiers), ``databases/<name>.db`` each, and the env rows again in
@@ -143,8 +151,11 @@ def export(out_dir: Path = Path("outputs"), names: Sequence[str] | None = None,
     out_dir.mkdir(parents=True, exist_ok=True)
     files: dict[str, list[dict]] = {f: [] for f in FILES}
     for name in names:
-        for filename, rows in scenario_rows(name, out_dir, rel_out).items():
+        rows_by_file, report = scenario_rows(name, out_dir, rel_out, progress)
+        for filename, rows in rows_by_file.items():
             files[filename].extend(rows)
+        if reports is not None:
+            reports[name] = report
     paths = {f"databases/{n}.db": out_dir / "databases" / f"{n}.db" for n in names}
     for filename, rows in files.items():
         paths[f"{filename}.jsonl"] = out_dir / f"{filename}.jsonl"

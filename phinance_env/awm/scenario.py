@@ -1,4 +1,8 @@
-"""Scenario definitions (TOML) and their task instances rendered from templates."""
+"""Scenario definitions (TOML) and their task instances rendered from templates.
+
+A scenario lists tasks by hand (``[[tasks]]``) and/or says how many to draw from each
+template (``[generate]``): see :mod:`phinance_env.awm.generate`.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, InstanceOf
 
+from phinance_env.awm.generate import Generated, GenerateSpec, Report, TaskMeta
 from phinance_env.awm.solution import Solution, ToolStep
 from phinance_env.desks import Desk, get_desk
 
@@ -39,7 +44,8 @@ class Scenario(BaseModel):
     name: str
     description: str
     seed: list[SeedStep]
-    tasks: list[TaskSpec]
+    tasks: list[TaskSpec] = Field(default_factory=list)
+    generate: GenerateSpec | None = None
     desk: InstanceOf[Desk] = Field(exclude=True)
 
     @classmethod
@@ -48,7 +54,8 @@ class Scenario(BaseModel):
         data = tomllib.loads(desk.scenario_file.read_text())
         if data.get("name") != desk.name:
             raise ValueError(f"{desk.scenario_file} names scenario {data.get('name')!r}, its desk is {desk.name!r}")
-        unknown = sorted({t["template"] for t in data.get("tasks", [])} - set(desk.templates))
+        named = {t["template"] for t in data.get("tasks", [])} | set(data.get("generate", {}).get("counts", {}))
+        unknown = sorted(named - set(desk.templates))
         if unknown:
             raise ValueError(f"{desk.scenario_file}: unknown templates {unknown}; {desk.name} has {sorted(desk.templates)}")
         return cls.model_validate({**data, "desk": desk})
@@ -56,12 +63,19 @@ class Scenario(BaseModel):
     def seed_steps(self) -> list[ToolStep]:
         return [s for step in self.seed for s in step.steps()]
 
+    @property
+    def planned_tasks(self) -> int:
+        """Hand-listed tasks plus the instances ``[generate]`` asks for."""
+        return len(self.tasks) + (sum(self.generate.counts.values()) if self.generate else 0)
+
 
 class Task:
     """One task instance: text, ground truth, oracle and wrong solutions, from its template."""
 
-    def __init__(self, scenario: Scenario, index: int, spec: TaskSpec, truth: Any):
-        self.scenario, self.index, self.spec, self.truth = scenario, index, spec, truth
+    meta: TaskMeta | None = None  # tier, split, base subset, as_of_max: set by generation
+
+    def __init__(self, scenario: Scenario, index: int, spec: TaskSpec, truth: Any, meta: TaskMeta | None = None):
+        self.scenario, self.index, self.spec, self.truth, self.meta = scenario, index, spec, truth, meta
         self.template = scenario.desk.templates[spec.template]
 
     @property
@@ -82,6 +96,24 @@ class Task:
         return self.template.mutants(self.spec.params, self.expected)
 
 
-def tasks(scenario: Scenario, initial_db: Path) -> list[Task]:
-    truth = scenario.desk.truth(Path(initial_db))
-    return [Task(scenario, i, spec, truth) for i, spec in enumerate(scenario.tasks)]
+def tasks(scenario: Scenario, initial_db: Path, progress=None) -> tuple[list[Generated], Report]:
+    """Every task of the scenario, generated and gated: what the export writes."""
+    from phinance_env.awm.generate import generate
+
+    return generate(scenario, initial_db, progress)
+
+
+def exported_tasks(scenario: Scenario, data_dir: Path) -> list[Task]:
+    """The tasks an export wrote (``gen_task_meta.jsonl``), without generating them again."""
+    import json
+
+    data_dir = Path(data_dir)
+    truth = scenario.desk.truth(data_dir / "databases" / f"{scenario.name}.db")
+    out = []
+    for line in (data_dir / "gen_task_meta.jsonl").read_text().splitlines():
+        row = json.loads(line)
+        if row["scenario"] != scenario.name:
+            continue
+        meta = TaskMeta(row["template"], row["tier"], row["split"], row["as_of_max"], row["params"], row["base"])
+        out.append(Task(scenario, row["task_idx"], TaskSpec(template=row["template"], params=row["params"]), truth, meta))
+    return out

@@ -33,12 +33,43 @@ def export(
             raise typer.Exit(1)
         typer.echo(f"{ENVS_FILE} is current")
         return
+    import time
+
     committed = Path(ENVS_FILE) if out is None else None  # --out never touches the committed file
     folder = out or DEFAULT_OUT
-    paths = run_export(folder, scenario or None, envs_file=committed)
+    reports: dict = {}
+    started = time.perf_counter()
+    paths = run_export(folder, scenario or None, envs_file=committed, reports=reports)
+    _print_reports(reports, folder)
     names = sorted(p.stem for p in folder.glob("databases/*.db") if f"databases/{p.name}" in paths)
-    typer.echo(f"exported {', '.join(names)} into {folder}/ (awm env start --envs_load_path "
-               f"{committed or folder / ENVS_FILE})")
+    typer.echo(f"exported {', '.join(names)} into {folder}/ in {time.perf_counter() - started:.1f} s "
+               f"(awm env start --envs_load_path {committed or folder / ENVS_FILE})")
+
+
+def _print_reports(reports: dict, folder: Path) -> None:
+    """Tasks by template and tier, with the draws the gates rejected and why."""
+    import json
+    from collections import Counter
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from phinance_env.desks import get_desk
+
+    meta = [json.loads(line) for line in (folder / "gen_task_meta.jsonl").read_text().splitlines()]
+    console = Console(stderr=True)
+    for name, report in reports.items():
+        rows = [m for m in meta if m["scenario"] == name]
+        table = Table("template", "tier", "tasks", "test", "base", "rejected (reason: count)", title=name)
+        for r in report.rows(get_desk(name).templates):
+            mine = [m for m in rows if m["template"] == r["template"]]
+            table.add_row(r["template"], str(r["tier"]), str(len(mine)), str(sum(m["split"] == "test" for m in mine)),
+                          str(sum(m["base"] for m in mine)),
+                          ", ".join(f"{k}: {v}" for k, v in r["rejected"].items()) or "-")
+        console.print(table)
+        tiers = Counter(m["tier"] for m in rows)
+        console.print(f"{name}: {len(rows)} tasks; by tier " + ", ".join(f"{t}: {tiers[t]}" for t in sorted(tiers))
+                      + f"; test split {sum(m['split'] == 'test' for m in rows)}, base {sum(m['base'] for m in rows)}")
 
 
 @run_guarded
@@ -84,7 +115,7 @@ def scenarios(
     for desk in desks().values():
         scenario = Scenario.load(desk)
         rows.append({"name": desk.name, "title": desk.title, "version": desk.version,
-                     "tools": len(desk.tool_names), "tasks": len(scenario.tasks),
+                     "tools": len(desk.tool_names), "tasks": scenario.planned_tasks,
                      "templates": len(desk.templates), "description": " ".join(scenario.description.split())})
     if as_json:
         typer.echo(json.dumps(rows, indent=1))

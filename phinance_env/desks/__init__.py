@@ -47,8 +47,9 @@ class Desk:
     """TOML: description, seed history (replayed through the tools) and task parameters."""
     verifier_file: Path
     """Plain-Python verifier source (sqlite3/json/re only), exported as AWM code strings."""
-    truth: Callable[[Path], Any]
-    """Given the initial DB, the ground-truth source its templates read (data, models)."""
+    truth: Callable[..., Any]
+    """``truth(initial_db, ctx=None)``: the ground-truth source its templates read and draw
+    from (data, models, the initial state); ``ctx`` is an app context whose caches it may share."""
     title: str = ""
     version: str = "1"
     extra_sources: Sequence[Path] = field(default_factory=tuple)

@@ -95,7 +95,8 @@ def test_one_data_folder_holds_both_desks(plugin_export):
 def test_oracle_completes_and_null_and_mutants_do_not(plugin_export):
     from phinance_env.app.client import AppClient, ToolError
     from phinance_env.app.factory import create_app
-    from phinance_env.awm import Scenario, play, run_code_string, tasks
+    from phinance_env.awm import play, run_code_string
+    from phinance_env.awm.scenario import Scenario, exported_tasks
     from phinance_env.state import state_engine
     from tests.support import fresh_db
 
@@ -103,7 +104,7 @@ def test_oracle_completes_and_null_and_mutants_do_not(plugin_export):
     initial = out / "databases" / "toy_01.db"
     codes = {r["task_idx"]: r["verification"]["code"] for r in _rows(out / "gen_verifier.pure_code.jsonl")
              if r["scenario"] == "toy_01"}
-    for task in tasks(Scenario.load("toy_01"), initial):
+    for task in exported_tasks(Scenario.load("toy_01"), out):
         solutions = {"oracle": task.oracle, "null": None, **task.mutants}
         for label, solution in solutions.items():
             db = fresh_db(initial, plugin_export / "runs" / f"{task.index}-{label}")

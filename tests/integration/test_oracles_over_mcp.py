@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from phinance_env.awm import run_code_string
+from phinance_env.desks import get_desk
 from tests.scripted_llm import scripted_llm
 from tests.support import fresh_db, mcp_play, phinance_app, served
 
@@ -25,19 +26,19 @@ def verdict(exported, index, final_db, answer):
     return run_code_string(code, "code", str(exported / "databases" / "phinance_01.db"), str(final_db), answer)
 
 
-@pytest.mark.parametrize("index", range(12))
-def test_oracle_through_mcp_completes(exported, scenario_tasks, tmp_path, index):
-    task = scenario_tasks[index]
+@pytest.mark.parametrize("template", sorted(get_desk("phinance_01").templates))
+def test_oracle_through_mcp_completes(exported, scenario_tasks, tmp_path, template):
+    task = next(t for t in scenario_tasks if t.spec.template == template)
     db = fresh_db(exported / "databases" / "phinance_01.db", tmp_path)
     with served(phinance_app(db)) as url:
         answer = mcp_play(f"{url}/mcp", task.oracle)
-    result = verdict(exported, index, db, answer)
+    result = verdict(exported, task.index, db, answer)
     assert result["result"] == "complete", result
 
 
-@pytest.mark.parametrize("index", [1, 4])  # a note linked to a run; a 3-call ranking task
-def test_stock_awm_agent_with_scripted_model_completes(exported, scenario_tasks, tmp_path, index):
-    task = scenario_tasks[index]
+@pytest.mark.parametrize("template", ["projection_note", "rank_sector", "research_review", "refuse_guarantee"])
+def test_stock_awm_agent_with_scripted_model_completes(exported, scenario_tasks, tmp_path, template):
+    task = next(t for t in scenario_tasks if t.spec.template == template)  # tiers 2 and 3
     db = fresh_db(exported / "databases" / "phinance_01.db", tmp_path)
     log_file = tmp_path / "agent.log"
     with served(phinance_app(db)) as mcp_url, served(scripted_llm(task.oracle)) as llm_url, log_file.open("w") as sink:
@@ -59,5 +60,5 @@ def test_stock_awm_agent_with_scripted_model_completes(exported, scenario_tasks,
             proc.wait()
     log = log_file.read_text()
     assert "task complete" in log and task.oracle.answer in log  # the final answer it printed
-    result = verdict(exported, index, db, task.oracle.answer)
+    result = verdict(exported, task.index, db, task.oracle.answer)
     assert result["result"] == "complete", (result, log[-3000:])

@@ -10,6 +10,7 @@ from phinance_env.awm.solution import Solution
 @dataclass
 class Truth:
     initial_db: Path
+    ctx: object = None
 
     @cached_property
     def store(self):

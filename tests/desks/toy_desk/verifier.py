@@ -20,8 +20,9 @@ def _rows(path, sql, args=()):
 def _check_log_close(initial, final, answer, exp):
     before = {r["id"] for r in _rows(initial, "SELECT id FROM close_log")}
     new = [r for r in _rows(final, "SELECT * FROM close_log ORDER BY id") if r["id"] not in before]
-    numbers = [float(t.replace(",", "")) for t in NUMBER_RE.findall(answer or "")]
+    numbers = [float(t.replace(",", "")) for t in NUMBER_RE.findall(re.sub(r"\d{4}-\d{2}-\d{2}", " ", answer or ""))]
     return {
+        "answer_concise": len(numbers) <= 3,  # an answer, not a dump of every number in sight
         "close_recorded": [(r["ticker"], r["session"]) for r in new] == [(exp["ticker"], exp["session"])],
         "close_in_answer": any(abs(x - exp["close"]) <= 0.01 for x in numbers),
     }
