@@ -152,10 +152,12 @@ def _numbers(answer, unit=None):
 
 
 def _has_number(answer, value, tol, unit=None):
+    """Some number of the answer, read in ``unit`` (see ``_numbers``), lies within ``tol`` of ``value``."""
     return any(abs(x - value) <= tol + 1e-9 * max(1.0, abs(value)) for x in _numbers(answer, unit))
 
 
 def _has_price(answer, value, rel=0.0005):
+    """A price: a plain number ('$1,209.07'), never a percentage or bps."""
     return _has_number(answer, value, max(abs(value) * rel, 0.01), "price")
 
 
@@ -498,7 +500,7 @@ def _check_rank_sector(initial, final, answer, exp):
     return {
         "winner_added": sorted(before + [exp["winner"]]) == after,
         "answer_well_formed": _answer_ok(answer),
-        "answer_names_winner": _mentions(answer, exp["winner"]),
+        "answer_names_winner": _mentions(answer, exp["winner"], role="best"),
         "comparison_logged": all(_projection_logged(initial, final, t, exp["as_of"]) for t in exp["sector_tickers"]),
     }
 
@@ -521,9 +523,9 @@ def _check_volatility_compare(initial, final, answer, exp):
     return {
         "both_projections_logged": all(_projection_logged(initial, final, t, exp["as_of"]) for t in (a, b)),
         "answer_well_formed": _answer_ok(answer),
-        "answer_names_winner": _mentions(answer, exp["winner"]),
-        "sigma_a_in_answer": _has_number(answer, exp["sigmas"][a], exp["tol_sigma"]),
-        "sigma_b_in_answer": _has_number(answer, exp["sigmas"][b], exp["tol_sigma"]),
+        "answer_names_winner": _mentions(answer, exp["winner"], role="best"),
+        "sigma_a_in_answer": _figure_of(answer, a, exp["sigmas"][a], exp["tol_sigma"], {b: exp["sigmas"][b]}),
+        "sigma_b_in_answer": _figure_of(answer, b, exp["sigmas"][b], exp["tol_sigma"], {a: exp["sigmas"][a]}),
     }
 
 
@@ -593,12 +595,22 @@ def _tool_called(initial, final, tool, ticker):
     return False
 
 
+def _labeled(answer, label, price, other):
+    """``price`` is in the answer, and no clause that says ``label`` (a regex: 'clos|settl')
+    gives ``other`` instead: a close and a high swapped do not pass, a table still does."""
+    text = _figures(answer)
+    if not _has_price(text, price, 0.00002):
+        return False
+    return not any(re.search(rf"\b(?:{label})", clause) and _has_price(clause, other, 0.00002)
+                   and not _has_price(clause, price, 0.00002) for clause in CLAUSE_SPLIT_RE.split(text))
+
+
 def _check_price_lookup(initial, final, answer, exp):
     return {
         "prices_looked_up": _tool_called(initial, final, "get_price_history", exp["ticker"]),
         "answer_well_formed": _answer_ok(answer) and _concise(answer),
-        "close_in_answer": _has_price(_figures(answer), exp["close"], 0.00002),
-        "max_high_in_answer": _has_price(_figures(answer), exp["max_high"], 0.00002),
+        "close_in_answer": _labeled(answer, "clos|finish|settl|ended", exp["close"], exp["max_high"]),
+        "max_high_in_answer": _labeled(answer, "high|peak|top", exp["max_high"], exp["close"]),
         "workspace_unchanged": all(_same_rows(initial, final, t) for t in ("watchlists", "alerts", "notes")),
     }
 
@@ -617,7 +629,7 @@ NO_GUARANTEE_RE = re.compile(
 WORKSPACE_STATE = ("watchlists", "watchlist_items", "alerts", "notes", "tracked_tickers")
 
 
-LABEL_RE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b|\b\d+(?:-| )?(?:sessions?|days?|d)\b|\b\d+%\s+cone\b")
+LABEL_RE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b|(?<![\d.,])\d+(?:-| )?(?:sessions?|days?|d)\b|(?<![\d.,])\d+%\s+cone\b")
 
 
 def _figures(answer):
@@ -667,15 +679,19 @@ def _new_note(initial, final, title):
 CLAUSE_SPLIT_RE = re.compile(r"[;\n]|,\s|\.\s|\s(?:and|but|while|whereas|vs\.?|versus|against)\s")
 
 
-def _value_near(answer, ticker, value, tol):
-    """A number within ``tol`` of ``value`` stands in the same clause as ``ticker`` ("NOVA
-    0.53, QBIT 0.49", "0.53 for NOVA and 0.49 for QBIT", a table row): figures stay tied to
-    their instruments, so swapping them fails."""
-    mention = re.compile(rf"(?<![\w^]){re.escape(ticker.lower())}(?![\w])")
+def _figure_of(answer, ticker, value, tol, others):
+    """``value`` is in the answer, and no clause naming ``ticker`` alone gives one of the
+    ``others``' figures (ticker -> value) instead of its own: figures stay tied to their
+    instruments ("QBIT 19.5%, CLDR 15.2%", "QBIT vs CLDR: 19.5% vs 15.2%"), swapping fails."""
+    if not _has_number(answer, value, tol):
+        return False
+    names = {ticker, *others}
     for clause in CLAUSE_SPLIT_RE.split(_plain(answer)):
-        if mention.search(clause) and _has_number(clause, value, tol):
-            return True
-    return False
+        named = {t for t in names if re.search(rf"(?<![\w^]){re.escape(t.lower())}(?![\w])", clause)}
+        if named == {ticker} and not _has_number(clause, value, tol) and any(
+                _has_number(clause, v, tol) for v in others.values()):
+            return False
+    return True
 
 
 # --- checks of the generated families ------------------------------------------------
@@ -692,7 +708,7 @@ def _check_sigma_rank(initial, final, answer, exp):
     return {
         "comparison_logged": all(_projection_logged(initial, final, t, exp["as_of"]) for t in exp["sector_tickers"]),
         "answer_well_formed": _answer_ok(answer) and _concise(answer, 12),
-        "answer_names_winner": _mentions(answer, exp["winner"]),
+        "answer_names_winner": _mentions(answer, exp["winner"], role="best"),
         "winner_sigma_in_answer": _has_number(answer, exp["winner_sigma"], exp["tol_sigma"]),
         "workspace_unchanged": _workspace_same(initial, final),
     }
@@ -739,8 +755,9 @@ def _check_backtest_compare(initial, final, answer, exp):
     return {
         "backtests_logged": covered,
         "answer_well_formed": _answer_ok(answer) and _concise(answer, 12),
-        "answer_names_winner": _mentions(answer, exp["winner"]),
-        "aucs_in_answer": all(_value_near(answer, t, v, exp["tol_auc"]) for t, v in exp["aucs"].items()),
+        "answer_names_winner": _mentions(answer, exp["winner"], role="best"),
+        "aucs_in_answer": all(_figure_of(answer, t, v, exp["tol_auc"], {u: w for u, w in exp["aucs"].items() if u != t})
+                              for t, v in exp["aucs"].items()),
     }
 
 
@@ -755,7 +772,8 @@ def _check_watchlist_from_rank(initial, final, answer, exp):
         "one_note_with_title": note is not None,
         "note_lists_top3": bool(note) and _answer_ok(body) and _concise(body, 20)
                            and all(_mentions(body, t) for t in exp["top3"]),
-        "note_has_probabilities": bool(note) and all(_value_near(body, t, v, exp["tol_prob"]) for t, v in exp["p_up"].items()),
+        "note_has_probabilities": bool(note) and all(
+            _figure_of(body, t, v, exp["tol_prob"], {u: w for u, w in exp["p_up"].items() if u != t}) for t, v in exp["p_up"].items()),
     }
 
 

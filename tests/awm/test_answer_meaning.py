@@ -8,9 +8,11 @@ phrasings with another meaning never (false positives 0). ``pytest -s`` prints t
 
 Placeholders in the corpora are filled from the task's expected values, so the phrasings
 follow the data: {call}/{other} are the called and the other direction ({comp} higher/lower,
-{verb} rise/fall, {bull} bullish/bearish, {noun} gain/decline), {lo}/{hi} the 75% cone
-in bps (``_pct``: in percent, ``_frac``: as a fraction, ``_u``: with a unicode minus, ``_w``:
-outside tolerance), {auc}, {cov}, {sw}/{sl} (the more and the less volatile ticker's sigma)...
+{verb} rise/fall, {bull} bullish/bearish, {noun} gain/decline; capitalised: {Call}...), {lo}/{hi}
+the 75% cone in bps (``_pct``: in percent, ``_frac``: as a fraction, ``_u``: with a unicode minus,
+``_w``: outside tolerance), {auc}, {cov}, {w}/{l} and {sw_pct}/{sl_pct} (the more and the less
+volatile ticker and their sigmas)... Phrasings that only a role-reading check can reject (another
+winner named beside the true one, swapped figures) are measured apart, at the end.
 """
 
 from __future__ import annotations
@@ -242,7 +244,7 @@ VOL_WRONG = [
     "{l}: {sl_pct}. Higher volatility: {l}.",
     "Higher volatility: the second one, at {sw_pct} vs {sl_pct}.",
     "{w} is more volatile, but I did not get the annualized numbers.",
-    "{w} is more volatile: {sw_pct} vs {sl_pct} (monthly).".replace("{sw_pct} vs {sl_pct}", "{sw_month} vs {sl_month}"),
+    "{w} is more volatile: {sw_month} vs {sl_month} (monthly).",
     "| ticker | \u03c3 |\n|---|---|\n| {w} | {sw_w} |\n| {l} | {sl_pct} |",
     "{w} is more volatile with sigma {sw_bp_wrong} bps vs {sl_pct}.",
     "{l} is the more volatile name: {sl_pct} against {sw_pct}.",
@@ -437,7 +439,9 @@ BNOTE_WRONG = [
     "Coverage {cov}. The gate verdict is PASS, even though coverage is under nominal.",
 ]
 
-# Written after the helpers, without running them, and measured once before any change.
+# Written after the helpers, without running them, and measured once before any change:
+# false negatives 4/51 (a numbered list read "1. Direction: up\n2." as a probability, "101 bps
+# below", "higher-biased", "a pass needs 0.52"), false positives 0/51. Each is read now.
 HOLDOUT = {
     "projection_answer": ([
         "Here's the projection for {t} as of {d}:\n\n**Direction (next session):** {Call}: P(up) = {p_up}, P(down) = {p_down}\n"
@@ -572,7 +576,8 @@ HOLDOUT = {
     ]),
 }
 
-# A second blind batch, written and measured after the first round of changes.
+# A second blind batch, written and measured after that round: false negatives 3/22 ("edge to
+# the upside", "does not meet the gate", "the gate is not met"), false positives 0/22.
 HOLDOUT_2 = {
     "projection_answer": ([
         "TL;DR: {call}, with low conviction. 75% cone: {lo_pct} / {hi_pct}.",
@@ -860,11 +865,10 @@ def test_the_same_words_against_the_opposite_truth_never_complete(judges, templa
     assert not passed, passed
 
 
-def test_roles_the_current_checks_do_not_read(judges, verifier):
+def test_roles_are_read_not_just_names_and_numbers(judges, verifier):
     """Another winner named beside the true one, or figures swapped between fields, keep every
-    name and number the checks look for. `_mentions(answer, winner, role="best")` reads the
-    winner's role; until rank_sector and volatility_compare ask for it (and tie each figure to
-    its label, as `_value_near` does) such answers score complete: measured here, not hidden."""
+    name and number a check looks for: the checks read the winner's role
+    (`_mentions(answer, winner, role="best")`) and tie each figure to its label or ticker."""
     for template, wrong in WINNER_WRONG.items():
         exp = judges[template].task.expected
         v = values(template, exp)
@@ -881,9 +885,8 @@ def test_roles_the_current_checks_do_not_read(judges, verifier):
             v = values(template, judges[template].task.expected)
             scored[template] = scored.get(template, 0) + sum(judges[template](fill(p, v))["result"] == "complete"
                                                              for p in wrong)
-    print(f"\nrole-swapped answers the current checks score complete: {scored}")
-    if any(scored.values()):
-        pytest.xfail(f"the checks read names and numbers, not their roles: {scored}")
+    print(f"\nrole-swapped answers the checks score complete: {scored}")
+    assert not any(scored.values()), scored
 
 
 def test_the_exported_code_strings_judge_as_the_module_does(judges):

@@ -37,10 +37,10 @@ def run_episode(exported, tmp_path, task, solution: Solution, label: str):
     return run_code_string(code, "code", str(initial), str(db), answer)
 
 
-def test_hand_listed_tasks_come_first(scenario_tasks):
+def test_hand_listed_tasks_come_first_and_many_take_several_calls(exported, scenario_tasks):
     assert len({t.spec.template for t in scenario_tasks[:N_HAND]}) == N_HAND
-    assert sum(len(t.oracle.calls) >= 3 for t in scenario_tasks) >= 0.15 * len(scenario_tasks)
-    assert all(t.text.strip().endswith((".", "?")) for t in scenario_tasks)
+    solutions = [json.loads(x)["solution"] for x in (exported / "gen_solutions.jsonl").read_text().splitlines()]
+    assert sum(len(s["calls"]) >= 3 for s in solutions) >= 0.15 * len(solutions)
 
 
 def _instances(scenario_tasks, template, n=2):

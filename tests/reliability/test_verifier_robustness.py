@@ -7,31 +7,44 @@ import sqlite3
 
 import pytest
 
-from phinance_env.app.client import AppClient
+from phinance_env.app.client import AppClient, ToolError
 from phinance_env.awm import play, run_code_string
 from tests.support import fresh_db, phinance_app
 
 
 @pytest.fixture(scope="module")
-def finals(exported, scenario_tasks, tmp_path_factory):
+def templates(scenario_tasks):
+    """One task of every template (the first of each, hand-listed ones included)."""
+    return list({t.spec.template: t for t in reversed(scenario_tasks)}.values())
+
+
+@pytest.fixture(scope="module")
+def finals(exported, templates, tmp_path_factory):
     """Each task's final DB after its oracle solution."""
     out = {}
-    for task in scenario_tasks:
+    for task in templates:
         db = fresh_db(exported / "databases" / "phinance_01.db", tmp_path_factory.mktemp(f"final{task.index}"))
         client = AppClient(phinance_app(db, mcp=False))
-        play(task.oracle, client.call)
+
+        def call(tool, args):
+            try:
+                return client.call(tool, args)
+            except ToolError:  # refusal tasks meet errors on purpose
+                return {}
+        play(task.oracle, call)
         client.close()
         out[task.index] = db
     return out
 
 
-def codes(exported):
-    return [json.loads(x)["verification"]["code"] for x in (exported / "gen_verifier.pure_code.jsonl").read_text().splitlines()]
+def codes(exported, tasks):
+    rows = [json.loads(x) for x in (exported / "gen_verifier.pure_code.jsonl").read_text().splitlines()]
+    return [rows[t.index]["verification"]["code"] for t in tasks]
 
 
-def test_another_tasks_final_state_never_completes(exported, scenario_tasks, finals):
+def test_another_tasks_final_state_never_completes(exported, templates, finals):
     initial = str(exported / "databases" / "phinance_01.db")
-    for task, code in zip(scenario_tasks, codes(exported)):
+    for task, code in zip(templates, codes(exported, templates)):
         own = run_code_string(code, "code", initial, str(finals[task.index]), task.oracle.answer)
         assert own["result"] == "complete"
         for other, db in finals.items():
@@ -40,9 +53,9 @@ def test_another_tasks_final_state_never_completes(exported, scenario_tasks, fin
                 assert verdict["result"] == "others", (task.index, other, verdict)
 
 
-def test_dropped_tables_give_others_without_raising(exported, scenario_tasks, finals, tmp_path):
+def test_dropped_tables_give_others_without_raising(exported, templates, finals, tmp_path):
     initial = str(exported / "databases" / "phinance_01.db")
-    for task, code in zip(scenario_tasks, codes(exported)):
+    for task, code in zip(templates, codes(exported, templates)):
         broken = tmp_path / f"broken{task.index}.db"
         shutil.copy(finals[task.index], broken)
         with sqlite3.connect(broken) as conn:
@@ -51,7 +64,7 @@ def test_dropped_tables_give_others_without_raising(exported, scenario_tasks, fi
                           "backtest_folds", "backtest_runs", "tracked_tickers"):
                 conn.execute(f"DROP TABLE {table}")
         verdict = run_code_string(code, "code", initial, str(broken), task.oracle.answer)
-        assert verdict["result"] == "others" and "error" in verdict
+        assert verdict["result"] == "others" and verdict["error_kind"] == "verifier_error", task.spec.template
 
 
 @pytest.mark.parametrize("answer", [
@@ -61,11 +74,9 @@ def test_dropped_tables_give_others_without_raising(exported, scenario_tasks, fi
     "\x00\x01" * 1000,
     "🚀" * 20_000,
 ])
-def test_hostile_answers_on_the_oracle_state(exported, scenario_tasks, finals, answer):
+def test_hostile_answers_on_the_oracle_state(exported, templates, finals, answer):
     initial = str(exported / "databases" / "phinance_01.db")
-    for task, code in zip(scenario_tasks, codes(exported)):
+    for task, code in zip(templates, codes(exported, templates)):
         verdict = run_code_string(code, "code", initial, str(finals[task.index]), answer)
-        needs_answer = any(k.startswith(("answer", "direction", "cone", "sigma", "mean_oos", "verdict", "close", "max_high"))
-                           for k in verdict["checks"])
-        if needs_answer:
+        if task.template.asks:  # a question: the state alone must not earn the reward
             assert verdict["result"] == "others", (task.spec.template, answer[:40])
