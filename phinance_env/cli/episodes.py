@@ -101,7 +101,7 @@ def _print_summary(summary: dict) -> None:
         table.add_row(str(task), f"{rate:.3f}")
     table.add_row("all", f"{summary['success_rate']:.3f}" if summary["success_rate"] is not None else "n/a")
     Console().print(table)
-    typer.echo(f"mean turns {summary['mean_turns']}; outcomes {summary['failures']}")
+    typer.echo(f"mean turns {summary['mean_turns']}; truncated {summary['truncated']}; outcomes {summary['failures']}")
 
 
 def register(app: typer.Typer) -> None:

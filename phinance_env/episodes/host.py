@@ -28,6 +28,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def make_host(data, transport: Transport = "asgi"):
+    """The host for a data folder: our in-process one when a registered desk serves its
+    scenario, else the folder's own code (:class:`AwmCodeHost`, one server per episode)."""
+    return EpisodeHost(data.scenario, transport) if data.served_by_desk else AwmCodeHost(data.full_code)
+
+
 class EpisodeHost:
     def __init__(self, scenario: str, transport: Transport = "asgi", bar_store_path: str | Path | None = None):
         from fastapi_mcp import FastApiMCP

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from phinance_env.episodes.episode import EpisodeResult, run_episode
+from phinance_env.episodes.engine import EpisodeResult
+from phinance_env.episodes.episode import run_episode
 
 RETRY_KINDS = {"worker_died"}  # recorded, but a rerun tries these episodes again
 
@@ -55,14 +56,12 @@ def _run(coro):
 
 def _host(transport: str, data):
     global _HOST
+    from phinance_env.episodes.host import make_host
+
     if not data.served_by_desk:  # a stock AWM folder: its own code, one server per episode
-        from phinance_env.episodes.host import AwmCodeHost
-
-        return AwmCodeHost(data.full_code)
+        return make_host(data, transport)
     if _HOST is None or _HOST.transport != transport or _HOST.scenario != data.scenario or not _HOST.alive:
-        from phinance_env.episodes.host import EpisodeHost
-
-        _HOST = EpisodeHost(data.scenario, transport)
+        _HOST = make_host(data, transport)
     return _HOST
 
 
@@ -227,6 +226,9 @@ def summarize(rows: list[dict]) -> dict[str, Any]:
         "success_rate": round(sum(r["reward"] for r in rows) / n, 4) if n else None,
         "per_task": {t: round(sum(v) / len(v), 4) for t, v in sorted(by_task.items())},
         "mean_turns": round(sum(r["turns"] for r in rows) / n, 2) if n else None,
-        "failures": dict(Counter(r["error_kind"] or ("wrong" if r["reward"] == 0 else "ok") for r in rows)),
+        "truncated": sum(1 for r in rows if r.get("truncated")),
+        # A rewarded episode is "ok" even when truncated; a failure is counted by its kind
+        # (verifier_error, policy_error, max_turns, ...) or as a plain wrong answer.
+        "failures": dict(Counter("ok" if r["reward"] else (r["error_kind"] or "wrong") for r in rows)),
         "workers": os.cpu_count(),
     }

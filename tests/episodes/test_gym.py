@@ -28,6 +28,7 @@ def test_contract_and_oracle_reward(env, data_dir):
         obs, reward, terminated, truncated, info = env.step(action)
         assert isinstance(reward, float) and isinstance(info, dict)
     assert terminated and not truncated and reward == 1.0 and info["result"] == "complete"
+    assert not info["truncated"] and info["error_kind"] is None
 
 
 def test_truncation_and_reset_isolation(env):
@@ -37,6 +38,7 @@ def test_truncation_and_reset_isolation(env):
         assert (reward, terminated, truncated) == (0.0, False, False)
     _, reward, terminated, truncated, info = env.step(LIST_TOOLS_MESSAGE)
     assert truncated and not terminated and reward == 0.0 and info["error_kind"] == "max_turns"
+    assert info["truncated"] and info["result"] == "others"  # verified: no watchlist was made
     obs, info = env.reset(options={"task_id": 0})
     assert len(obs["messages"]) == 2 and info["task_id"] == 0
 

@@ -16,10 +16,12 @@ def config(data_dir, tmp_path, **kw):
 
 
 @pytest.mark.parametrize("transport", ["asgi", "mcp"])
-def test_oracle_solves_every_task(data_dir, tmp_path, transport):
-    rows = rollout(config(data_dir, tmp_path, transport=transport))
+def test_oracle_solves_every_template(data_dir, tmp_path, transport, template_tasks):
+    rows = rollout(config(data_dir, tmp_path, transport=transport, tasks=template_tasks))
     summary = summarize(rows)
-    assert summary["episodes"] == 12 and summary["success_rate"] == 1.0, summary
+    assert template_tasks[:12] == tuple(range(12))  # the hand-listed base set comes first
+    assert summary["episodes"] == len(template_tasks) and summary["success_rate"] == 1.0, summary
+    assert summary["truncated"] == 0 and summary["failures"] == {"ok": len(template_tasks)}
     data = load_scenario_data("phinance_01", data_dir)
     for row in rows:  # the written run directory scores the same again
         run_dir = Path(row["run_dir"])
@@ -33,14 +35,14 @@ def test_oracle_solves_every_task(data_dir, tmp_path, transport):
         assert verify["verify_result"]["raw_result"]["checks"] == row["checks"]
 
 
-def test_null_policy_scores_zero(data_dir, tmp_path):
-    rows = rollout(config(data_dir, tmp_path, policy="null"))
+def test_null_policy_scores_zero(data_dir, tmp_path, template_tasks):
+    rows = rollout(config(data_dir, tmp_path, policy="null", tasks=template_tasks))
     assert summarize(rows)["success_rate"] == 0.0 and all(r["turns"] == 1 for r in rows)
 
 
-def test_random_policy_is_seeded_and_rarely_succeeds(data_dir, tmp_path):
-    a = rollout(config(data_dir, tmp_path / "a", policy="random", repeats=2, seed=7))
-    b = rollout(config(data_dir, tmp_path / "b", policy="random", repeats=2, seed=7))
+def test_random_policy_is_seeded_and_rarely_succeeds(data_dir, tmp_path, template_tasks):
+    a = rollout(config(data_dir, tmp_path / "a", policy="random", repeats=2, seed=7, tasks=template_tasks))
+    b = rollout(config(data_dir, tmp_path / "b", policy="random", repeats=2, seed=7, tasks=template_tasks))
     strip = lambda rows: [{k: v for k, v in r.items() if k not in ("seconds", "run_dir")} for r in rows]  # noqa: E731
     assert strip(a) == strip(b)
     assert summarize(a)["success_rate"] <= 0.1
@@ -68,7 +70,7 @@ def test_parallel_workers_never_see_each_others_writes(data_dir, tmp_path):
 
 def test_unknown_task_and_policy_are_clear_errors(data_dir, tmp_path):
     with pytest.raises(ValueError, match="out of range"):
-        rollout(config(data_dir, tmp_path, tasks=(99,)))
+        rollout(config(data_dir, tmp_path, tasks=(99_999,)))
     with pytest.raises(ValueError, match="unknown policy"):
         rollout(config(data_dir, tmp_path, policy="smart"))
 
