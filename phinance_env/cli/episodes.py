@@ -51,6 +51,8 @@ def episode(
 def rollout(
     scenario: Annotated[str, typer.Option(help="scenario name")] = "phinance_01",
     tasks: Annotated[str, typer.Option(help="'all' or comma-separated task ids, e.g. 0,3,5")] = "all",
+    split: Annotated[Literal["train", "test"] | None, typer.Option(help="only this split's tasks (time split)")] = None,
+    base: Annotated[bool, typer.Option("--base", help="only the stratified quick-eval subset")] = False,
     policy: Annotated[PolicyName, typer.Option(help="who acts")] = "oracle",
     repeats: Annotated[int, typer.Option(min=1, max=10_000, help="episodes per task")] = 1,
     workers: Annotated[int, typer.Option(min=1, max=256, help="worker processes")] = 1,
@@ -79,7 +81,9 @@ def rollout(
         raise PhinanceError(f"--tasks {tasks!r}: use 'all' or ids like 0,3,5") from None
     if policy == "openai" and not (api_url and model):
         raise PhinanceError("the openai policy needs --api-url and --model")
-    cfg = RolloutConfig(scenario=scenario, tasks=ids, policy=policy, repeats=repeats, workers=workers,
+    if ids is not None and (split or base):
+        raise PhinanceError("give --tasks, or --split / --base, not both")
+    cfg = RolloutConfig(scenario=scenario, tasks=ids, split=split, base=base, policy=policy, repeats=repeats, workers=workers,
                         transport=transport, out=out, seed=seed, max_turns=max_turns,
                         data_dir=str(data_dir) if data_dir else None, openai=_openai(api_url, model, max_tokens),
                         backend=backend, ray_address=address)
@@ -89,21 +93,58 @@ def rollout(
             rows = run(cfg, progress=lambda n: bar.advance(task, n))
     except ValueError as exc:
         raise PhinanceError(str(exc)) from None
-    _print_summary(summarize(rows))
+    from phinance_env.episodes.data import load_scenario_data
+
+    meta = load_scenario_data(scenario, cfg.data_dir).meta
+    _print_summary(summarize(rows, meta))
+    typer.echo(f"rows in {out / 'rollouts.jsonl'}; phinance-env report {out} writes the HTML report")
 
 
 def _print_summary(summary: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("task", "success rate", title=f"{summary['episodes']} episodes")
-    for task, rate in summary["per_task"].items():
-        table.add_row(str(task), f"{rate:.3f}")
-    table.add_row("all", f"{summary['success_rate']:.3f}" if summary["success_rate"] is not None else "n/a")
-    Console().print(table)
-    typer.echo(f"mean turns {summary['mean_turns']}; truncated {summary['truncated']}; outcomes {summary['failures']}")
+    console = Console()
+    for key, label in (("by_tier", "tier"), ("by_template", "template")):
+        if set(summary[key]) == {"?"}:
+            continue  # a folder without gen_task_meta.jsonl
+        table = Table(label, "episodes", "success", "95% CI (Wilson)", title=f"success by {label}")
+        for name, r in summary[key].items():
+            table.add_row(str(name), str(r["n"]), f"{r['success']:.3f}", f"{r['ci95'][0]:.3f}-{r['ci95'][1]:.3f}")
+        console.print(table)
+    o = summary["overall"]
+    typer.echo(f"{summary['episodes']} episodes: success {o['success']:.3f} (95% CI {o['ci95'][0]:.3f}-{o['ci95'][1]:.3f}); "
+               f"mean turns {summary['mean_turns']}; truncated {summary['truncated']}; outcomes {summary['failures']}")
+    if "pass_at_k" in summary:
+        typer.echo("pass@k " + ", ".join(f"k={k}: {v:.3f}" for k, v in summary["pass_at_k"].items())
+                   + "; pass^k " + ", ".join(f"k={k}: {v:.3f}" for k, v in summary["pass_hat_k"].items()))
+
+
+@run_guarded
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="a rollout's --out folder (holds rollouts.jsonl)")],
+    data_dir: Annotated[Path | None, typer.Option(help="the AWM data folder the rollout used (default: our export)")] = None,
+    out: Annotated[Path | None, typer.Option(help="HTML file to write (default RUN_DIR/report.html)")] = None,
+) -> None:
+    """Write a rollout's results as one self-contained HTML page with plots."""
+    from phinance_env.episodes.data import load_scenario_data
+    from phinance_env.episodes.report import load_rows, write_report
+    from phinance_env.errors import PhinanceError
+
+    try:
+        rows = load_rows(run_dir)
+    except (FileNotFoundError, ValueError) as exc:
+        raise PhinanceError(str(exc)) from None
+    meta: dict = {}
+    for scenario in sorted({r["scenario"] for r in rows}):
+        try:
+            meta |= load_scenario_data(scenario, str(data_dir) if data_dir else None).meta
+        except (ValueError, KeyError, FileNotFoundError):
+            pass  # a foreign scenario: no tiers or templates to group by
+    typer.echo(f"wrote {write_report(run_dir, meta, out)}")
 
 
 def register(app: typer.Typer) -> None:
     app.command("episode")(episode)
     app.command("rollout")(rollout)
+    app.command("report")(report)

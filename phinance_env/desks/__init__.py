@@ -99,18 +99,18 @@ def get_desk(name: str | Desk) -> Desk:
     registry = desks()
     if name in registry:
         return registry[name]
-    key = _normalize(name)
+    key = normalize_name(name)
     for desk in registry.values():
-        if _normalize(desk.name) == key:
+        if normalize_name(desk.name) == key:
             return desk
     from phinance_env.errors import UnknownScenario
 
     raise UnknownScenario(f"no scenario {name!r}; registered: {', '.join(registry) or 'none'}")
 
 
-def _normalize(name: str) -> str:
+def normalize_name(name: str) -> str:
     """AWM's ``normalize_scenario_name``: lower case, runs of other characters -> '_'."""
     return re.sub(r"_+", "_", re.sub(r"[^a-z0-9_]", "_", name.lower())).strip("_")
 
 
-__all__ = ["ENTRY_POINT_GROUP", "Desk", "desks", "get_desk"]
+__all__ = ["ENTRY_POINT_GROUP", "Desk", "desks", "get_desk", "normalize_name"]

@@ -25,6 +25,7 @@ class ScenarioData:
     solutions: dict[int, Solution] = field(repr=False)
     full_code: str = field(default="", repr=False)
     sql_verifiers: dict[int, str] = field(default_factory=dict, repr=False)
+    meta: dict[int, dict] = field(default_factory=dict, repr=False)  # gen_task_meta.jsonl: tier, split, base...
 
     @property
     def served_by_desk(self) -> bool:
@@ -35,6 +36,15 @@ class ScenarioData:
 
         return SHIM_MARK in self.full_code and self.scenario in desks()
 
+    def select(self, split: str | None = None, base: bool = False) -> list[int]:
+        """Task ids of a split ("train"/"test") and/or of the base subset (all when neither)."""
+        if (split or base) and not self.meta:
+            raise ValueError(f"{self.data_dir} has no gen_task_meta.jsonl: splits and the base subset need it")
+        if split not in (None, "train", "test"):
+            raise ValueError(f"split {split!r}: use train or test")
+        return [i for i in range(len(self.tasks))
+                if (split is None or self.meta[i]["split"] == split) and (not base or self.meta[i]["base"])]
+
     def task(self, task_id: int) -> str:
         if not 0 <= task_id < len(self.tasks):
             raise ValueError(f"task_id {task_id} is out of range: {self.scenario} has tasks 0..{len(self.tasks) - 1}")
@@ -44,7 +54,7 @@ class ScenarioData:
 @lru_cache(maxsize=16)
 def load_scenario_data(scenario: str, data_dir: str | None = None) -> ScenarioData:
     """Read a data folder (default: our export of ``scenario`` in the cache)."""
-    from awm.tools import normalize_scenario_name
+    from phinance_env.desks import normalize_name as normalize_scenario_name  # AWM's rule, without importing awm.tools (seconds)
 
     if data_dir is None:
         from phinance_env.awm.registry import environment
@@ -71,4 +81,6 @@ def load_scenario_data(scenario: str, data_dir: str | None = None) -> ScenarioDa
                  if solutions_file.is_file() else {})
     sql_file = folder / "gen_verifier.jsonl"
     sql = ({r["task_idx"]: r["verification"]["code"] for r in mine(_jsonl(sql_file))} if sql_file.is_file() else {})
-    return ScenarioData(key, folder, db, tasks[0]["tasks"], verifiers, solutions, envs[0].get("full_code", ""), sql)
+    meta_file = folder / "gen_task_meta.jsonl"
+    meta = {r["task_idx"]: r for r in mine(_jsonl(meta_file))} if meta_file.is_file() else {}
+    return ScenarioData(key, folder, db, tasks[0]["tasks"], verifiers, solutions, envs[0].get("full_code", ""), sql, meta)

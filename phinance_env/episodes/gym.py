@@ -47,7 +47,9 @@ class AsyncPhinanceEnv:
         self._count = 0
 
     async def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        """Start a task: ``options={"task_id": k}``; without it, ``seed`` picks one."""
+        """Start a task: ``options={"task_id": k}``; without it, ``seed`` picks one, from
+        ``options["split"]`` ("train"/"test") and/or the base subset (``options["base"]``)
+        when given (a trainer samples train, an evaluation test)."""
         await self._abandon()
         options = options or {}
         if "task_id" in options:
@@ -55,7 +57,10 @@ class AsyncPhinanceEnv:
         else:
             import numpy as np
 
-            task_id = int(np.random.default_rng(seed).integers(len(self.data.tasks)))
+            pool = self.data.select(options.get("split"), bool(options.get("base", False)))
+            if not pool:
+                raise ValueError(f"no task in split {options.get('split')!r} (base={options.get('base', False)})")
+            task_id = pool[int(np.random.default_rng(seed).integers(len(pool)))]
         self._count += 1
         run_dir = self.work_dir / f"episode{self._count:06d}"
         if run_dir.exists():

@@ -23,7 +23,9 @@ RETRY_KINDS = {"worker_died"}  # recorded, but a rerun tries these episodes agai
 @dataclass(frozen=True)
 class RolloutConfig:
     scenario: str = "phinance_01"
-    tasks: tuple[int, ...] | None = None  # None: all
+    tasks: tuple[int, ...] | None = None  # None: all (of the split / base subset, when given)
+    split: str | None = None  # "train" or "test" (gen_task_meta.jsonl)
+    base: bool = False  # only the stratified quick-eval subset
     policy: str = "oracle"
     repeats: int = 1
     workers: int = 1
@@ -99,7 +101,7 @@ def rollout(cfg: RolloutConfig, progress=None) -> list[dict]:
     from phinance_env.episodes.data import load_scenario_data
 
     data = load_scenario_data(cfg.scenario, cfg.data_dir)
-    task_ids = list(cfg.tasks) if cfg.tasks is not None else list(range(len(data.tasks)))
+    task_ids = list(cfg.tasks) if cfg.tasks is not None else data.select(cfg.split, cfg.base)
     for t in task_ids:
         data.task(t)
     if cfg.policy == "oracle" and (missing := [t for t in task_ids if t not in data.solutions]):
@@ -216,19 +218,19 @@ def _ray_run(cfg: RolloutConfig, jobs: list[tuple[int, int]], record) -> None:
                                      error=f"{type(exc).__name__}: {exc}"[:500]).to_json())
 
 
-def summarize(rows: list[dict]) -> dict[str, Any]:
+def summarize(rows: list[dict], meta: dict[int, dict] | None = None) -> dict[str, Any]:
+    """Success overall, per task, by tier and by template with 95% Wilson intervals (``meta``:
+    the tasks' gen_task_meta rows), outcomes, and pass@k / pass^k when tasks were repeated."""
+    from phinance_env.episodes.stats import evaluate
+
     by_task: dict[int, list[float]] = defaultdict(list)
     for row in rows:
         by_task[row["task_id"]].append(row["reward"])
     n = len(rows)
     return {
-        "episodes": n,
+        **evaluate(rows, meta),
         "success_rate": round(sum(r["reward"] for r in rows) / n, 4) if n else None,
         "per_task": {t: round(sum(v) / len(v), 4) for t, v in sorted(by_task.items())},
-        "mean_turns": round(sum(r["turns"] for r in rows) / n, 2) if n else None,
         "truncated": sum(1 for r in rows if r.get("truncated")),
-        # A rewarded episode is "ok" even when truncated; a failure is counted by its kind
-        # (verifier_error, policy_error, max_turns, ...) or as a plain wrong answer.
-        "failures": dict(Counter("ok" if r["reward"] else (r["error_kind"] or "wrong") for r in rows)),
         "workers": os.cpu_count(),
     }

@@ -46,7 +46,8 @@ def rate(rows: list[dict]) -> dict[str, Any]:
 
 
 def failure_kind(row: dict) -> str:
-    return row.get("error_kind") or ("ok" if row["reward"] >= 1.0 else "wrong")
+    """"ok" for a rewarded episode (even a truncated one), else its error kind or "wrong"."""
+    return "ok" if row["reward"] >= 1.0 else (row.get("error_kind") or "wrong")
 
 
 def evaluate(rows: list[dict], meta: dict[int, dict] | None = None) -> dict[str, Any]:

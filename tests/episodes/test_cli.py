@@ -21,8 +21,14 @@ def test_episode_and_rollout_commands(cli_env, tmp_path):
     roll = subprocess.run([CLI, "rollout", "--tasks", "0,3", "--policy", "null", "--out", str(tmp_path / "r")],
                           capture_output=True, text=True, env=cli_env, timeout=300)
     assert roll.returncode == 0, roll.stderr[-2000:]
-    assert "success rate" in roll.stdout and "0.000" in roll.stdout
+    assert "success by tier" in roll.stdout and "2 episodes: success 0.000 (95% CI 0.000-0.658)" in roll.stdout
     assert len((tmp_path / "r" / "rollouts.jsonl").read_text().splitlines()) == 2
+    base = subprocess.run([CLI, "rollout", "--base", "--split", "test", "--policy", "null", "--out", str(tmp_path / "t")],
+                          capture_output=True, text=True, env=cli_env, timeout=300)
+    assert base.returncode == 0 and "success by template" in base.stdout, base.stderr[-2000:]
+    both = subprocess.run([CLI, "rollout", "--tasks", "0", "--base", "--out", str(tmp_path / "x")],
+                          capture_output=True, text=True, env=cli_env, timeout=120)
+    assert both.returncode == 2 and "not both" in both.stderr
     bad = subprocess.run([CLI, "rollout", "--tasks", "x,y", "--out", str(tmp_path / "b")],
                          capture_output=True, text=True, env=cli_env, timeout=120)
     assert bad.returncode == 2 and "--tasks" in bad.stderr

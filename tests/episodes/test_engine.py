@@ -181,3 +181,26 @@ def test_no_module_imports_another_modules_private_names():
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("phinance_env"):
                 private = [a.name for a in node.names if a.name.startswith("_")]
                 assert not private, f"{path.name} imports {private} from {node.module}"
+
+
+def test_splits_and_the_base_subset_select_tasks(data_dir, tmp_path):
+    """rollout --split/--base and the gym's reset options draw only from their tasks."""
+    from phinance_env.episodes.data import load_scenario_data
+    from phinance_env.episodes.gym import PhinanceEnv
+    from phinance_env.episodes.rollout import RolloutConfig, rollout, summarize
+
+    data = load_scenario_data("phinance_01", data_dir)
+    test, base = set(data.select("test")), data.select(base=True)
+    assert test and base and test.isdisjoint(data.select("train"))
+    assert all(data.meta[t]["split"] == "test" for t in test) and all(data.meta[t]["base"] for t in base)
+    env = PhinanceEnv(data_dir=data_dir)
+    try:
+        drawn = {env.reset(seed=s, options={"split": "test"})[1]["task_id"] for s in range(12)}
+        assert drawn <= test and len(drawn) > 1
+    finally:
+        env.close()
+    both = [t for t in base if t in test][:3]
+    rows = rollout(RolloutConfig(data_dir=data_dir, split="test", base=True, policy="null", out=tmp_path / "r"))
+    assert sorted({r["task_id"] for r in rows}) == sorted(t for t in base if t in test) and both
+    summary = summarize(rows, data.meta)
+    assert summary["overall"]["success"] == 0.0 and set(summary["by_tier"]) <= {"1", "2", "3"}
