@@ -20,6 +20,7 @@ from phinance_env.projection.engine import flat_band_bps
 from phinance_env.projection.packet import DIRECTION_NOTE
 
 MAX_TICKERS = 10
+LANES = 128  # folds whose variance paths run together (memory: 8 bytes x sessions x LANES)
 DEFAULT_THRESHOLD = 0.52
 Progress = Callable[[int, int], None]
 
@@ -61,23 +62,32 @@ def run_backtest(store: BarStore, tickers: str | list[str], start: str | dt.date
     done = 0
     results, pooled_parts, notes = [], [], []
     for symbol, series, folds in plans:
-        fold_rows, parts = [], []
+        fold_rows, parts, fits = [], [], []
         log_close = np.log(series.close)
         returns = np.diff(log_close)
         last_idx = int(series.between(start_d, end_d)[-1])
         prev, refit_at = None, -cfg.garch_refit
         for fold in folds:
             refit = fold.train_hi - refit_at >= cfg.garch_refit
-            fitted = fm.fit(returns[fold.train_lo:fold.train_hi], (cfg.horizon,), scale, prev, refit)
-            if fitted.scale == "garch" and refit:
-                prev, refit_at = fitted.vol, fold.train_hi
-            notes.extend(f"{symbol} fold {fold.index}: {w}" for w in fitted.warnings)
-            data = _evaluate(fitted, fold, returns, log_close, last_idx, cfg.horizon)
-            fold_rows.append(_fold_result(fold, series.sessions, data))
-            parts.append(data)
+            dv = fm.fit_drift_vol(returns[fold.train_lo:fold.train_hi], scale, prev, refit)
+            if dv.scale == "garch" and refit:
+                prev, refit_at = dv.vol, fold.train_hi
+            notes.extend(f"{symbol} fold {fold.index}: {w}" for w in dv.warnings)
+            fits.append(dv)
             done += 1
-            if progress:
+            if progress:  # counted here: the GARCH fits are what takes a person's time
                 progress(done, total)
+        for lo in range(0, len(folds), LANES):
+            chunk, dvs = folds[lo:lo + LANES], fits[lo:lo + LANES]
+            # Each fold's variance path from the first return to its test block, all at once.
+            paths = fm.variance_paths(returns[:chunk[-1].test_hi], [d.mu for d in dvs], [d.vol for d in dvs])
+            for fold, dv, v in zip(chunk, dvs, paths):
+                # An expanding window's own path is the start of that one.
+                own = v[:fold.train_hi + 1] if fold.train_lo == 0 else None
+                fitted = fm.fit_residuals(returns[fold.train_lo:fold.train_hi], (cfg.horizon,), dv, own)
+                data = _evaluate(fitted, fold, v, log_close, last_idx, cfg.horizon)
+                fold_rows.append(_fold_result(fold, series.sessions, data))
+                parts.append(data)
         pooled_parts.extend(parts)
         empty = [f.fold for f in fold_rows if f.n_obs == 0]
         results.append(TickerResult(ticker=symbol, folds=fold_rows, empty_folds=empty,
@@ -118,11 +128,11 @@ def _plan(store: BarStore, symbol: str, start: dt.date, end: dt.date, cfg: WalkF
     return series, folds
 
 
-def _evaluate(fitted: fm.FittedModel, fold: Fold, returns: np.ndarray, log_close: np.ndarray,
+def _evaluate(fitted: fm.FittedModel, fold: Fold, v: np.ndarray, log_close: np.ndarray,
               last_idx: int, h: int) -> FoldData:
+    """Forecasts of the fold's test sessions; ``v`` is the variance path of ``returns - mu``
+    from the first return (``v[k]`` uses returns before session k only)."""
     as_of = np.arange(fold.test_lo, min(fold.test_hi, last_idx - h) + 1)
-    resid = returns[: max(fold.test_hi, fold.train_hi)] - fitted.mu
-    v = fm.variance_path(resid, fitted.vol)
     pred = fitted.predict(v[as_of], h, flat_band_bps(h)) if len(as_of) else None
     if pred is None:
         return FoldData(np.empty(0), np.empty(0), np.empty((0, len(fm.CONE_QUANTILES))))

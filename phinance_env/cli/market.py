@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -61,7 +62,6 @@ def backtest(
 ) -> None:
     """Walk-forward backtest: direction AUC with CI and baselines, cone coverage, Kupiec, gate."""
     from pydantic import ValidationError
-    from rich.progress import Progress
 
     from phinance_env.backtest import WalkForwardConfig, run_backtest
     from phinance_env.errors import PhinanceError
@@ -74,10 +74,15 @@ def backtest(
                                 horizon=parse_horizon(horizon), purge=purge)
     except ValidationError as exc:
         raise PhinanceError(_first_error(exc)) from None
-    with Progress(transient=True, disable=json_out) as bar:
-        task = bar.add_task("walk-forward folds", total=None)
-        report = run_backtest(open_store(), tickers, start, end, model, cfg, threshold,
-                              progress=lambda done, total: bar.update(task, completed=done, total=total))
+    if json_out or not sys.stdout.isatty():  # nobody watches a bar: skip rich and its thread
+        report = run_backtest(open_store(), tickers, start, end, model, cfg, threshold)
+    else:
+        from rich.progress import Progress
+
+        with Progress(transient=True) as bar:
+            task = bar.add_task("walk-forward folds", total=None)
+            report = run_backtest(open_store(), tickers, start, end, model, cfg, threshold,
+                                  progress=lambda done, total: bar.update(task, completed=done, total=total))
     if json_out:
         echo_json(report)
     else:

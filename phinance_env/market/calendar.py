@@ -6,6 +6,7 @@ Horizons, windows and purges are all counted in sessions, never calendar days.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -22,24 +23,53 @@ CALENDAR_END = "2030-12-31"
 
 
 @lru_cache(maxsize=1)
-def xnys_sessions() -> "pd.DatetimeIndex":
-    """All XNYS sessions 1990..2030 as naive midnight timestamps."""
-    import warnings
+def xnys_days() -> np.ndarray:
+    """All XNYS sessions 1990..2030 as a sorted ``datetime64[D]`` array (fast searching).
 
-    import pandas as pd
+    exchange_calendars (and the pandas it needs) costs about a second to import, so its
+    sessions are cached as a small ``.npy`` next to the bar store, keyed by its version:
+    an upgrade that changes a holiday writes a new file rather than reading a stale one.
+    """
+    from importlib.metadata import version
+
+    from phinance_env.settings import get_settings
+
+    path = get_settings().cache_dir / (
+        f"xnys-{CALENDAR_START}-{CALENDAR_END}-exchange_calendars-{version('exchange_calendars')}.npy")
+    try:
+        return np.load(path)
+    except (OSError, ValueError, EOFError):  # missing or unreadable: compute it again
+        pass
+    days = _exchange_calendars_days()
+    try:  # atomic (temp file, then rename), so a concurrent reader never sees half a file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as fh:
+            np.save(fh, days)
+        os.replace(tmp, path)
+    except OSError:  # a read-only cache only costs the import next time
+        pass
+    return days
+
+
+def _exchange_calendars_days() -> np.ndarray:
+    import warnings
 
     import exchange_calendars as xcals
 
     with warnings.catch_warnings():  # its own pandas-3 deprecation noise, not ours to fix
         warnings.simplefilter("ignore")
         cal = xcals.get_calendar("XNYS", start=CALENDAR_START, end=CALENDAR_END)
-    return pd.DatetimeIndex(cal.sessions.tz_localize(None) if cal.sessions.tz else cal.sessions)
+    sessions = cal.sessions.tz_localize(None) if cal.sessions.tz else cal.sessions
+    return sessions.values.astype("datetime64[D]")
 
 
 @lru_cache(maxsize=1)
-def xnys_days() -> np.ndarray:
-    """The same sessions as a sorted ``datetime64[D]`` array (fast searching)."""
-    return xnys_sessions().values.astype("datetime64[D]")
+def xnys_sessions() -> "pd.DatetimeIndex":
+    """The same sessions as naive midnight timestamps (for the pandas build and import paths)."""
+    import pandas as pd
+
+    return pd.DatetimeIndex(xnys_days().astype("datetime64[ns]"))
 
 
 def parse_date(value: str | dt.date, field: str = "date") -> dt.date:

@@ -106,8 +106,7 @@ class ProjectionEngine:
                 f"earliest accepted as_of_date is {earliest}"
             )
         fitted = fm.fit(state.returns[:idx], horizons, self.scale)
-        resid = state.returns[:idx] - fitted.mu
-        v_next = fm.variance_path(resid, fitted.vol)[-1]
+        v_next = fitted.v_next
         close = float(series.close[idx])
         calendar = xnys_days()
         pos = int(np.searchsorted(calendar, series.sessions[idx]))
