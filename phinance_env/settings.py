@@ -6,7 +6,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 ENV_PREFIX = "phinance_"
 
@@ -19,7 +19,7 @@ class Settings(BaseModel):
     cache_dir: Path = Path.home() / ".cache" / "phinance-env"
     """Where the bar store (``bars.db``) and the registry's AWM exports are kept."""
 
-    generate_scale: float = 1.0
+    generate_scale: float = Field(1.0, gt=0, le=1)
     """Scales every template's generated task count (at least one each): a quick export for
     development and tests (``PHINANCE_GENERATE_SCALE=0.02``); the real one is 1."""
 

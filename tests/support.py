@@ -113,7 +113,7 @@ def dump(db: Path, skip: tuple[str, ...] = ()) -> list[str]:
 
 
 @contextlib.contextmanager
-def serve_process(db: Path, cache_dir: Path, preexec_fn=None):
+def serve_process(db: Path, cache_dir: Path, preexec_fn=None, args: tuple[str, ...] = (), env: dict | None = None):
     """``phinance-env serve`` as a real subprocess on a free port; yields (process, base URL)."""
     import os
     import signal
@@ -124,8 +124,8 @@ def serve_process(db: Path, cache_dir: Path, preexec_fn=None):
 
     port = free_port()
     proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "phinance-env"), "serve", "--port", str(port), "--db", str(db)],
-        env={**os.environ, "PHINANCE_CACHE_DIR": str(cache_dir)}, stdout=subprocess.DEVNULL,
+        [str(Path(sys.executable).parent / "phinance-env"), "serve", "--port", str(port), "--db", str(db), *args],
+        env={**os.environ, "PHINANCE_CACHE_DIR": str(cache_dir), **(env or {})}, stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE, start_new_session=True, preexec_fn=preexec_fn)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60

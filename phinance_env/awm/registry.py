@@ -12,16 +12,23 @@ from pathlib import Path
 STAMP = "export.fingerprint"
 
 
-@lru_cache(maxsize=1)
 def export_fingerprint() -> str:
     """What an export is made from: the package's code, the scenario and verifier sources,
-    and the bar data. A cached export made from anything else is stale (an upgrade that
-    changes a verifier or a model must not keep scoring with the old one)."""
+    the bar data and the generation scale. A cached export made from anything else is stale
+    (an upgrade that changes a verifier or a model must not keep scoring with the old one)."""
+    from phinance_env.settings import get_settings
+
+    scale = get_settings().generate_scale
+    return _sources_fingerprint() if scale == 1.0 else f"{_sources_fingerprint()}-x{scale:g}"
+
+
+@lru_cache(maxsize=1)
+def _sources_fingerprint() -> str:
     from phinance_env.awm.resources import PACKAGE, resource_dir
+    from phinance_env.desks import desks
     from phinance_env.market.store import BarStore
 
     digest = hashlib.sha256()
-    from phinance_env.desks import desks
 
     files = [*PACKAGE.rglob("*.py"), *resource_dir("scenarios").glob("*"), *resource_dir("verifiers").glob("*.py")]
     for desk in desks().values():  # plug-in desks live outside the package

@@ -30,6 +30,7 @@ def episode(
     seed: Annotated[int, typer.Option(help="seed (random policy)")] = 0,
     out: Annotated[Path, typer.Option(help="run directory root")] = Path("runs"),
     sql_facts: Annotated[bool, typer.Option("--sql-facts", help="also write the sql-mode verifier's facts (verify.sql.json)")] = False,
+    data_dir: Annotated[Path | None, typer.Option(help="an AWM data folder (default: our export)")] = None,
 ) -> None:
     """Run one verifier-scored episode and print its reward."""
     import json
@@ -41,7 +42,8 @@ def episode(
 
         raise PhinanceError("the openai policy needs --api-url and --model")
     cfg = RolloutConfig(scenario=scenario, policy=policy, transport=transport, out=out, seed=seed,
-                        max_turns=max_turns, openai=_openai(api_url, model, max_tokens), sql_facts=sql_facts)
+                        max_turns=max_turns, openai=_openai(api_url, model, max_tokens), sql_facts=sql_facts,
+                        data_dir=str(data_dir) if data_dir else None)
     row = episode_job(cfg, task_id, 0)
     row.pop("messages")
     typer.echo(json.dumps(row, indent=1))

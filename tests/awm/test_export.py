@@ -62,7 +62,19 @@ def test_check_reports_a_stale_env_file(tmp_path):
     assert "missing" in check_envs_file(tmp_path / "none.jsonl")
 
 
-def test_awm_environments_entry_point_lists_the_files(cache_dir, tmp_path):
+@pytest.fixture
+def quick_exports(monkeypatch):
+    """Exports of 2% of the tasks (one per template at least): these tests are about files."""
+    from phinance_env.settings import get_settings
+
+    monkeypatch.setenv("PHINANCE_GENERATE_SCALE", "0.02")
+    get_settings.cache_clear()
+    yield
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+def test_awm_environments_entry_point_lists_the_files(cache_dir, tmp_path, quick_exports):
     (ep,) = [e for e in entry_points(group="awm.environments") if e.name == "phinance_01"]
     files = ep.load()(out_dir=tmp_path / "env")
     for name in ("gen_envs", "gen_tasks", "gen_verifier.pure_code", "gen_db", "gen_sample"):
@@ -71,10 +83,11 @@ def test_awm_environments_entry_point_lists_the_files(cache_dir, tmp_path):
     assert Path(row["db_path"]).is_absolute() and Path(row["db_path"]).is_file()
 
 
-def test_the_cached_export_is_redone_when_its_inputs_change(cache_dir, tmp_path):
+def test_the_cached_export_is_redone_when_its_inputs_change(cache_dir, tmp_path, quick_exports):
     """An upgrade that changes a verifier or a model must not keep scoring with the old export."""
-    from phinance_env.awm.registry import STAMP, environment
+    from phinance_env.awm.registry import STAMP, environment, export_fingerprint
 
+    assert export_fingerprint().endswith("-x0.02")  # a scaled export never passes for the real one
     out = tmp_path / "env"
     files = environment("phinance_01", out_dir=out)
     verifier = Path(files["gen_verifier.pure_code"])

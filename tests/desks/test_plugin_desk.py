@@ -34,13 +34,17 @@ def plugin_site(tmp_path_factory) -> Path:
 def with_plugin(plugin_site, cache_dir):
     """The toy desk registered in this process for the module's tests, then removed."""
     from phinance_env.desks import desks
+    from phinance_env.settings import get_settings
 
     mp = pytest.MonkeyPatch()
     mp.syspath_prepend(str(plugin_site))
     mp.setenv("PHINANCE_CACHE_DIR", str(cache_dir))
+    mp.setenv("PHINANCE_GENERATE_SCALE", "0.02")  # phinance_01's share of this export is beside the point
     desks.cache_clear()
+    get_settings.cache_clear()
     yield plugin_site
     mp.undo()
+    get_settings.cache_clear()
     for name in [m for m in sys.modules if m == "toy_desk" or m.startswith("toy_desk.")]:
         del sys.modules[name]
     desks.cache_clear()
@@ -133,3 +137,15 @@ def test_awm_env_start_serves_each_desk_from_one_env_file(plugin_export, plugin_
         assert bad.is_error and "unknown ticker" in bad.text.lower()
     with awm_env_start(plugin_export, "phinance_01", env, envs) as url:
         assert len(mcp_list_tools(url)) == 22
+
+
+@pytest.mark.integration
+def test_serve_scenario_serves_only_that_desks_tools(plugin_export, plugin_site, cache_dir, tmp_path):
+    from tests.support import fresh_db, serve_process
+
+    db = fresh_db(plugin_export / "outputs" / "databases" / "toy_01.db", tmp_path)
+    with serve_process(db, cache_dir, args=("--scenario", "toy_01"), env={"PYTHONPATH": str(plugin_site)}) as (_, url):
+        assert [t.name for t in mcp_list_tools(f"{url}/mcp")] == ["record_close"]
+    unknown = subprocess.run([str(BIN / "phinance-env"), "serve", "--scenario", "nope_01", "--db", str(db)],
+                             env=_env(plugin_site, cache_dir), capture_output=True, text=True, timeout=120)
+    assert unknown.returncode == 2 and "no scenario 'nope_01'" in unknown.stderr and "toy_01" in unknown.stderr

@@ -7,6 +7,7 @@ runs this in a venv with an upstream AWM source tree instead of the release."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -24,11 +25,19 @@ def has_upstream_commands() -> bool:
     return subprocess.run([str(BIN / "awm"), "verify", "--help"], capture_output=True).returncode == 0
 
 
+def _in_upstream_layout(exported, tmp_path) -> Path:
+    """The session's export as ``./outputs``, where upstream AWM looks by default."""
+    shutil.copytree(exported, tmp_path / "outputs")
+    return tmp_path
+
+
 @pytest.mark.skipif(not has_upstream_commands(), reason="the installed awm has no `awm verify` (PyPI 0.1.0)")
-@pytest.mark.parametrize("task_id", [1, 3])  # a note linked to a run; a watchlist built from a sector
-def test_upstream_agent_and_verify_find_everything(cache_dir, scenario_tasks, tmp_path, task_id):
+@pytest.mark.parametrize("template", [  # every tier: a lookup, a linked note, a screen, a recovery, a refusal
+    "projection_answer", "projection_note", "watchlist_from_rank", "holiday_projection", "refuse_beyond_data"])
+def test_upstream_agent_and_verify_find_everything(exported, cache_dir, scenario_tasks, tmp_path, template):
     env = {**os.environ, "PHINANCE_CACHE_DIR": str(cache_dir), "OPENAI_API_KEY": "unused"}
-    subprocess.run([str(BIN / "phinance-env"), "export", "--out", "outputs"], cwd=tmp_path, env=env, check=True)
+    _in_upstream_layout(exported, tmp_path)
+    task_id = next(t.index for t in scenario_tasks if t.spec.template == template)
     run_dir = tmp_path / "runs" / f"task{task_id}"
     with served(scripted_llm(scenario_tasks[task_id].oracle)) as llm:
         agent = subprocess.run(
@@ -47,10 +56,10 @@ def test_upstream_agent_and_verify_find_everything(cache_dir, scenario_tasks, tm
 
 @pytest.mark.skipif(not has_upstream_commands(), reason="the installed awm has no `awm verify` (PyPI 0.1.0)")
 @pytest.mark.parametrize("policy", ["oracle", "null"])
-def test_upstream_verify_rescores_our_episodes_alike(cache_dir, tmp_path, policy):
+def test_upstream_verify_rescores_our_episodes_alike(exported, cache_dir, tmp_path, policy):
     env = {**os.environ, "PHINANCE_CACHE_DIR": str(cache_dir)}
-    subprocess.run([str(BIN / "phinance-env"), "export", "--out", "outputs"], cwd=tmp_path, env=env, check=True)
-    subprocess.run([str(BIN / "phinance-env"), "episode", "--task-id", "4", "--policy", policy,
+    _in_upstream_layout(exported, tmp_path)
+    subprocess.run([str(BIN / "phinance-env"), "episode", "--task-id", "4", "--policy", policy, "--data-dir", "outputs",
                     "--out", "runs"], cwd=tmp_path, env=env, check=True, capture_output=True)
     (run_dir,) = (tmp_path / "runs").rglob("trajectory.json")
     ours = json.loads((run_dir.parent / "verify.code.json").read_text())
