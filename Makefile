@@ -43,6 +43,7 @@ test-upstream:
 
 bench: install
 	$(BIN)/python benchmarks/core.py
+	$(BIN)/python benchmarks/cli_startup.py
 	$(BIN)/python benchmarks/export.py
 	$(BIN)/phinance-env export
 	$(BIN)/python benchmarks/awm_env.py
