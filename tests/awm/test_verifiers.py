@@ -117,8 +117,12 @@ def test_code_strings_have_exactly_one_entry_point(exported):
     "",
 ])
 def test_adversarial_answers_never_complete(exported, scenario_tasks, answer):
+    """Without any work, on every exported task (the long answers on one task per template)."""
     initial = exported / "databases" / "phinance_01.db"
-    for task, row in zip(scenario_tasks, code_rows(exported)):
+    rows = code_rows(exported)
+    tasks = scenario_tasks if len(answer) < 1000 else {t.spec.template: t for t in scenario_tasks}.values()
+    for task in tasks:
+        row = rows[task.index]
         verdict = run_code_string(row["verification"]["code"], "code", str(initial), str(initial), answer)
         assert verdict["result"] == "others", (task.spec.template, verdict)
 
@@ -133,3 +137,19 @@ def test_verifiers_never_raise_on_broken_databases(exported, tmp_path):
         assert verdict["result"] == "others" and verdict["error_kind"] == "verifier_error" and verdict["error"]
         missing = run_code_string(row["verification"]["code"], "code", str(tmp_path / "nope.db"), str(empty), "a")
         assert missing["result"] == "others"
+
+
+def test_compiled_once_per_template_judges_as_the_whole_string(exported, scenario_tasks):
+    """run_code_string compiles a template's slice once and hands each task its EXPECTED;
+    the verdicts equal exec'ing every task's whole string, as AWM does."""
+    from phinance_env.awm.verifiers import _entry_point
+
+    initial = str(exported / "databases" / "phinance_01.db")
+    rows = code_rows(exported)
+    for answer in ("", "up 1 2 3 PASS", scenario_tasks[0].oracle.answer):
+        for row in rows[::7]:
+            namespace = {}
+            exec(compile(row["verification"]["code"], "<awm>", "exec"), namespace)  # noqa: S102
+            whole = namespace["verify_task_completion"](initial, initial, answer)
+            assert run_code_string(row["verification"]["code"], "code", initial, initial, answer) == whole
+    assert _entry_point.cache_info().currsize <= 2 * len(TEMPLATES) + 10
