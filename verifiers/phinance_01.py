@@ -699,7 +699,7 @@ def _check_drift_answer(initial, final, answer, exp):
     return {
         "projection_run_logged": _projection_logged(initial, final, exp["ticker"], exp["as_of"]),
         "answer_well_formed": _answer_ok(answer) and _concise(answer, 12),
-        "drift_in_answer": _has_number(_figures(answer), exp["drift_bps"], exp["tol_bps"]),
+        "drift_in_answer": _has_number(_figures(answer), exp["drift_bps"], exp["tol_bps"], unit="bps"),  # asked in bps: a near-zero drift must not match any number read as a fraction
         "workspace_unchanged": _workspace_same(initial, final),
     }
 
