@@ -2,16 +2,13 @@
 subprocess on a free 127.0.0.1 port; ``awm env check`` and a real MCP client talk to it."""
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.support import free_port, mcp_calls, mcp_list_tools
+from tests.support import awm_env_start, mcp_calls, mcp_list_tools
 
 pytestmark = pytest.mark.integration
 BIN = Path(sys.executable).parent
@@ -63,31 +60,8 @@ def awm_server(exported, cache_dir, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("awm-env")
     shutil.copytree(exported, workdir / "outputs")
     shutil.copy(exported.parent / "gen_envs_finance.jsonl", workdir)
-    port = free_port()
-    env = {**os.environ, "PHINANCE_CACHE_DIR": str(cache_dir)}
-    proc = subprocess.Popen(
-        [str(BIN / "awm"), "env", "start", "--scenario", "phinance_01",
-         "--envs_load_path", "gen_envs_finance.jsonl", "--port", str(port)],
-        cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while True:
-        try:
-            if httpx.get(f"{url}/openapi.json", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.time() > deadline or proc.poll() is not None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            raise RuntimeError("awm env start did not come up")
-        time.sleep(0.25)
-    yield f"{url}/mcp", workdir
-    os.killpg(proc.pid, signal.SIGTERM)  # awm runs the server via os.system: kill the group
-    proc.wait(timeout=20)
-    time.sleep(0.5)
-    pids = subprocess.run(["pgrep", "-f", "temp_server_phinance_01.py"], capture_output=True, text=True).stdout.split()
-    leaked = [p for p in pids if os.path.exists(f"/proc/{p}") and os.readlink(f"/proc/{p}/cwd") == str(workdir)]
-    assert not leaked, f"awm env start left its server running: {leaked}"
+    with awm_env_start(workdir, "phinance_01", {**os.environ, "PHINANCE_CACHE_DIR": str(cache_dir)}) as url:
+        yield url, workdir
 
 
 def test_awm_env_check_sees_every_tool(awm_server):
