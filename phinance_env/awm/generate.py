@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from phinance_env.awm.contract import Period, Reject, Template
+from phinance_env.awm.contract import Period, Template
 
 Split = Literal["train", "test"]
 ADVERSARY_WORDS = ("up down flat higher lower rises falls bullish bearish upward downward "

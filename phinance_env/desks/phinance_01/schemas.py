@@ -7,8 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from phinance_env.app.wire import (
-    Body, DateText, ERROR_RESPONSES, Model, Name, Page, Problem, ShortText, TickerList_, TickerText, Title, Wire,
-    add_examples, ticker_list, text,
+    Body, DateText, Model, Name, Page, ShortText, TickerList_, TickerText, Title, Wire,
 )
 from phinance_env.projection.packet import ProjectionPacket
 

@@ -1,5 +1,3 @@
-from typing import Annotated
-
 from fastapi import APIRouter, Response
 from pydantic import Field
 

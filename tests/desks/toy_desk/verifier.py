@@ -1,6 +1,5 @@
 """The toy desk's verifier: plain Python, sqlite3/json/re only, never raises."""
 
-import json
 import re
 import sqlite3
 

@@ -8,7 +8,7 @@ from phinance_env.awm.contract import call as _call
 from phinance_env.awm.solution import Solution
 from phinance_env.desks.phinance_01.templates.projections import ProjectionTemplate
 from phinance_env.desks.phinance_01.templates.world import TOL_BPS, TOL_PROB, listing, spoken_date
-from phinance_env.desks.phinance_01.templates.workspace import LIST_THEMES, LIST_WORDS
+from phinance_env.desks.phinance_01.templates.workspace import LIST_WORDS
 
 
 def _p_up(truth, tickers: list[str], as_of: str) -> dict[str, float]:

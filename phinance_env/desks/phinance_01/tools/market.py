@@ -10,13 +10,9 @@ from sqlalchemy import select
 
 from phinance_env.app.context import ContextDep, answer
 from phinance_env.desks.phinance_01.recording import record_backtest, record_projection, tracked_symbols
+from phinance_env.app.wire import add_examples, ERROR_RESPONSES, text, ticker_list
 from phinance_env.desks.phinance_01.schemas import (
-    text,
-    ERROR_RESPONSES,
-    add_examples,
-    ticker_list,
-    Bar, BacktestRequest, BacktestResult, Model, PriceHistory, ProjectionComparison,
-    ProjectionResult, RankedProjection, TickerDetail, TickerList, TickerPublic, TickerMetrics,
+    Bar, BacktestRequest, BacktestResult, Model, PriceHistory, ProjectionComparison, ProjectionResult, RankedProjection, TickerDetail, TickerList, TickerPublic, TickerMetrics,
 )
 from phinance_env.errors import BadRange, PhinanceError
 from phinance_env.desks.phinance_01.tables import TrackedTicker

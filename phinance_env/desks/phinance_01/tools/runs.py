@@ -9,12 +9,9 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy import func, select
 
 from phinance_env.app.context import ContextDep, answer
+from phinance_env.app.wire import add_examples, ERROR_RESPONSES, text
 from phinance_env.desks.phinance_01.schemas import (
-    text,
-    ERROR_RESPONSES,
-    add_examples,
-    BacktestRunDetail, BacktestRunList, BacktestRunPublic, FoldPublic, ProjectionRunDetail,
-    ProjectionRunFields, ProjectionRunList, ProjectionRunPublic,
+    BacktestRunDetail, BacktestRunList, BacktestRunPublic, FoldPublic, ProjectionRunDetail, ProjectionRunFields, ProjectionRunList, ProjectionRunPublic,
 )
 from phinance_env.errors import NotFound
 from phinance_env.desks.phinance_01.tables import BacktestRun, ProjectionRun

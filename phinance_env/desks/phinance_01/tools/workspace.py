@@ -11,14 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from phinance_env.app.context import ContextDep, answer
+from phinance_env.app.wire import add_examples, ERROR_RESPONSES, text, ticker_list
 from phinance_env.desks.phinance_01.schemas import (
-    text,
-    ERROR_RESPONSES,
-    add_examples,
-    ticker_list,
-    AlertCreate, AlertList, AlertPublic, AlertsDeleted, Deleted, NoteCreate, NoteList, NotePublic,
-    TickerPublic, TrackRequest, Untracked, WatchlistCreate, WatchlistItemCreate, WatchlistItemPublic,
-    WatchlistList, WatchlistPublic,
+    AlertCreate, AlertList, AlertPublic, AlertsDeleted, Deleted, NoteCreate, NoteList, NotePublic, TickerPublic, TrackRequest, Untracked, WatchlistCreate, WatchlistItemCreate, WatchlistItemPublic, WatchlistList, WatchlistPublic,
 )
 from phinance_env.errors import Conflict, NotFound, PhinanceError
 from phinance_env.desks.phinance_01.tables import (
