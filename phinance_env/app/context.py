@@ -7,6 +7,7 @@ import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,9 +18,12 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from phinance_env.errors import PhinanceError
-from phinance_env.state import ToolCall, configure_engine
+from phinance_env.state import ToolCall, configure_engine, routed_engine
 
 MAX_LOGGED_CHARS = 2_000
+EPISODE_DB: ContextVar[str | None] = ContextVar("phinance_episode_db", default=None)
+"""The state DB file of the episode a call belongs to, when one app serves many episodes
+(episodes.host binds it per MCP session); unset, the app's own engine serves."""
 INSERT_TOOL_CALL = insert(ToolCall.__table__)  # built once: see recording.INSERT_PROJECTION_RUN
 
 
@@ -40,7 +44,8 @@ class AppContext:
     """Everything a route needs. Heavy parts (pandas, models) load on first use, not at start."""
 
     def __init__(self, engine: Engine, bar_store_path: str | Path | None = None):
-        self.engine = configure_engine(engine)
+        self._engine = configure_engine(engine)
+        self._episodes = routed_engine(EPISODE_DB.get)  # every episode's DB, one compiled-SQL cache
         self.bar_store_path = bar_store_path
         self._lock = threading.Lock()
         self._store = None
@@ -54,7 +59,7 @@ class AppContext:
 
         from phinance_env.errors import StoreUnavailable
 
-        path = self.engine.url.database
+        path = EPISODE_DB.get() or self._engine.url.database
         if not path or path == ":memory:":
             return
         # A plain read-only connection: a Session here would BEGIN IMMEDIATE and wait on the
@@ -71,10 +76,15 @@ class AppContext:
                 f"the bar data changed since this state DB was exported (bars {actual}, expected "
                 f"{expected}); run `phinance-env export` again")
 
+    @property
+    def engine(self) -> Engine:
+        """The state DB this call acts on: its episode's, else the app's own."""
+        return self._episodes if EPISODE_DB.get() is not None else self._engine
+
     def use_engine(self, engine: Engine) -> Engine:
-        """Point the tools at another state DB (a new episode); returns the previous engine.
-        The bar store and model caches stay: they do not depend on the state DB."""
-        previous, self.engine = self.engine, configure_engine(engine)
+        """Point the tools at another state DB; returns the previous engine. The bar store
+        and model caches stay: they do not depend on the state DB."""
+        previous, self._engine = self._engine, configure_engine(engine)
         return previous
 
     @property

@@ -26,7 +26,7 @@ from typing import Any
 
 from phinance_env.episodes.data import ScenarioData
 from phinance_env.episodes.protocol import (
-    SYSTEM_PROMPT, ProtocolError, ToolCatalog, call_tool_arguments, parse_tool_calls,
+    SYSTEM_PROMPT, ProtocolError, ToolCatalog, call_tool_arguments, parse_tool_calls, tool_call_message,
 )
 
 TOOL_TIMEOUT_S = 60.0
@@ -57,6 +57,19 @@ class EpisodeResult:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class ToolReply:
+    """What one turn's call gave back: the text and whether it was an error (a tool's 4xx,
+    an unknown tool, a malformed call). ``message`` is the text the agent's chat shows."""
+
+    text: str
+    is_error: bool = False
+
+    @property
+    def message(self) -> str:
+        return f"Error: {self.text}" if self.is_error else self.text
+
+
 class _ServerDown(RuntimeError):
     """The MCP transport failed: the episode cannot go on."""
 
@@ -72,10 +85,11 @@ class _SessionOwner:
         self.task: asyncio.Task | None = None
         self.current: asyncio.Future | None = None
 
-    async def start(self) -> ToolCatalog:
+    def start(self) -> asyncio.Future:
+        """Open the session in a task of its own; the future gives the tool catalog."""
         ready = asyncio.get_running_loop().create_future()
         self.task = asyncio.create_task(self._run(ready))
-        return await ready
+        return ready
 
     async def _run(self, ready: asyncio.Future) -> None:
         try:
@@ -136,7 +150,9 @@ class Episode:
         self.tools: ToolCatalog | None = None
         self.done = False
         self._answer = ""
+        self.last_reply: ToolReply | None = None  # the last turn's call result
         self._owner: _SessionOwner | None = None
+        self._ready: asyncio.Future | None = None
         self._started = 0.0
 
     @property
@@ -151,13 +167,32 @@ class Episode:
     async def start(self) -> bool:
         """Isolated DB copy, MCP session, tool list. False when the server could not be
         reached: the episode then ends at once as ``server_error``."""
+        self.open()
+        return await self.ready()
+
+    def open(self) -> None:
+        """Copy the DB and start opening the MCP session in the background, without waiting
+        for it: a trainer's reset returns at once and the session comes up while its model
+        writes the first turn (:meth:`ready` and every step wait for it)."""
         self._started = time.perf_counter()
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(self.data.initial_db, self.initial)
+        if self.record or not self.data.served_by_desk:
+            shutil.copyfile(self.data.initial_db, self.initial)
+        else:  # our verifiers open it read-only: a copy per episode would only cost time and disk
+            self.initial = self.data.initial_db
         shutil.copyfile(self.data.initial_db, self.final)  # the working DB: never the shared file
         self._owner = _SessionOwner(self.host, self.final)
+        self._ready = self._owner.start()
+
+    async def ready(self) -> bool:
+        """Wait for the session and the tool list; False (and the episode ended as
+        ``server_error``) when they did not come up."""
+        if self.tools is not None:
+            return True
+        if self.done:
+            return False
         try:
-            self.tools = await self._owner.start()
+            self.tools = await self._ready
         except Exception as exc:  # noqa: BLE001 - the server or the session failed to come up
             await self.fail("server_error", f"{type(exc).__name__}: {exc}"[:500])
             return False
@@ -165,8 +200,9 @@ class Episode:
 
     async def step(self, content: str) -> bool:
         """Take the next assistant message; True when the episode has ended."""
-        if self.done or self._owner is None:
-            raise RuntimeError("the episode has not started or has already ended")
+        self._check_open()
+        if not await self.ready():
+            return True
         res = self.result
         res.turns += 1
         turn = res.turns
@@ -175,13 +211,10 @@ class Episode:
             calls = parse_tool_calls(content)
         except ProtocolError as exc:
             res.protocol_errors += 1
-            calls, reply = [], f"Error: {exc}"
+            calls, reply = [], ToolReply(str(exc), True)
         else:
             if not calls:  # the final answer
-                self._answer = content
-                self.trajectory.append({"iteration": turn, "role": "assistant", "content": content,
-                                        "tool_calls": [], "is_final": True})
-                await self._end()
+                await self._final(content, turn)
                 return True
             try:
                 reply = await self._owner.call(lambda session: self._execute(session, calls[0]))
@@ -189,15 +222,46 @@ class Episode:
                 await self.fail("server_error", str(exc) if isinstance(exc, _ServerDown)
                                 else f"{type(exc).__name__}: {exc}"[:500])
                 return True
-        self.messages.append({"role": "tool", "tool_call_id": f"call_{turn}", "content": reply})
+        self.last_reply = reply
+        self.messages.append({"role": "tool", "tool_call_id": f"call_{turn}", "content": reply.message})
         self.trajectory.append({"iteration": turn, "role": "assistant", "content": content, "tool_calls": calls[:1],
-                                "tool_response": {"tool_call_id": f"call_{turn}", "content": reply}})
+                                "tool_response": {"tool_call_id": f"call_{turn}", "content": reply.message}})
         if turn >= self.max_turns:
             res.truncated = True
             res.error_kind, res.error = "max_turns", f"no final answer within {self.max_turns} turns"
             await self._end()
             return True
         return False
+
+    async def call_tool(self, name: str, arguments: dict[str, Any]) -> ToolReply:
+        """One tool call as a structured action (an OpenEnv ``CallToolAction``): the same turn
+        as an assistant message calling it through ``call_tool``, recorded the same way."""
+        await self.step(tool_call_message(name, arguments))
+        if self.last_reply is None:  # the episode ended on a transport failure
+            return ToolReply(self.result.error or "the episode ended", True)
+        return self.last_reply
+
+    async def submit(self, answer: str) -> EpisodeResult:
+        """End the episode with ``answer`` as the final answer (even one that quotes a
+        ``<tool_call>``: a submitted answer is never executed) and verify it."""
+        self._check_open()
+        if not await self.ready():
+            return self.result
+        self.result.turns += 1
+        self.messages.append({"role": "assistant", "content": answer})
+        await self._final(answer, self.result.turns)
+        return self.result
+
+    def _check_open(self) -> None:
+        if self.done or self._owner is None:
+            raise RuntimeError("the episode has not started or has already ended")
+        self.last_reply = None
+
+    async def _final(self, content: str, turn: int) -> None:
+        self._answer = content
+        self.trajectory.append({"iteration": turn, "role": "assistant", "content": content,
+                                "tool_calls": [], "is_final": True})
+        await self._end()
 
     async def fail(self, kind: str, error: str) -> None:
         """End the episode with an error (``policy_error``, ``server_error``): still verified,
@@ -215,35 +279,36 @@ class Episode:
         if self._owner is not None:
             owner, self._owner = self._owner, None
             await owner.close()
+        if self._ready is not None and self._ready.done() and not self._ready.cancelled():
+            self._ready.exception()  # retrieved: a session that never came up is already reported
 
-    async def _execute(self, session, call: dict) -> str:
+    async def _execute(self, session, call: dict) -> ToolReply:
         res, tools = self.result, self.tools
         if call["name"] == "list_tools":
-            return tools.text
+            return ToolReply(tools.text)
         if call["name"] != "call_tool":
             res.protocol_errors += 1
-            return f"Error: Unknown tool '{call['name']}'. Only 'list_tools' and 'call_tool' are available."
+            return ToolReply(f"Unknown tool '{call['name']}'. Only 'list_tools' and 'call_tool' are available.", True)
         try:
             name, args = call_tool_arguments(call["arguments"])
         except ProtocolError as exc:
             res.protocol_errors += 1
-            return f"Error: {exc}"
+            return ToolReply(str(exc), True)
         res.tool_calls += 1
         if name not in tools.names:
             res.tool_errors += 1
-            return f"Error: Unknown tool: {name}"
+            return ToolReply(f"Unknown tool: {name}", True)
         try:
             result = await asyncio.wait_for(session.call_tool(name, args), timeout=TOOL_TIMEOUT_S)
         except TimeoutError:
             res.tool_errors += 1
-            return f"Error: Tool call timed out after {TOOL_TIMEOUT_S}s"
+            return ToolReply(f"Tool call timed out after {TOOL_TIMEOUT_S}s", True)
         except Exception as exc:  # noqa: BLE001 - transport failure: the server is gone
             raise _ServerDown(f"{name}: {type(exc).__name__}: {exc}") from None
         text = "\n".join(getattr(c, "text", str(c)) for c in result.content)
         if result.isError:
             res.tool_errors += 1
-            return f"Error: {text}"
-        return text
+        return ToolReply(text, bool(result.isError))
 
     async def _end(self) -> None:
         self.done = True

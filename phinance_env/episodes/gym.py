@@ -11,13 +11,16 @@ How trainers call it: a verl / TRL / SkyRL-style loop keeps one env per rollout 
 ``obs, info = env.reset(options={"task_id": k})``, renders ``obs["messages"]`` with the
 model's chat template, samples an action and ``env.step(action)`` until ``terminated`` or
 ``truncated``, then uses ``reward`` (0 or 1) for the trajectory. ``AsyncPhinanceEnv`` offers
-``await reset/step`` for many concurrent rollouts in one process (one app per env).
+``await reset/step`` for many concurrent rollouts in one process: every env of a scenario
+shares the process's tool host (:func:`~phinance_env.episodes.host.shared_host`), each
+episode on its own copy of the state DB.
 
 Each step runs on the same engine as ``run_episode`` and rollouts (:class:`Episode`).
 ``keep_runs=True`` keeps every finished episode's run directory under ``work_dir`` with the
 files upstream AWM writes (``trajectory.json``, ``initial.db``, ``final.db``,
-``verify.code.json``); by default each episode's folder is removed when it ends, and
-``close()`` removes ``work_dir`` if the env created it.
+``verify.code.json``); by default one folder serves every episode in turn (its DB copy is
+replaced at each reset, so a million episodes take the disk of one), and ``close()``
+removes it, and ``work_dir`` too if the env created it.
 """
 
 from __future__ import annotations
@@ -62,23 +65,24 @@ class AsyncPhinanceEnv:
                 raise ValueError(f"no task in split {options.get('split')!r} (base={options.get('base', False)})")
             task_id = pool[int(np.random.default_rng(seed).integers(len(pool)))]
         self._count += 1
-        run_dir = self.work_dir / f"episode{self._count:06d}"
-        if run_dir.exists():
+        # Without keep_runs one folder serves every episode in turn: nothing piles up.
+        run_dir = self.work_dir / (f"episode{self._count:06d}" if self.keep_runs else "episode")
+        if self.keep_runs and run_dir.exists():
             shutil.rmtree(run_dir)
         episode = Episode(self.host, self.data, task_id, run_dir, max_turns=self.max_turns, record=self.keep_runs)
-        if not await episode.start():
-            self._discard(episode)
+        episode.open()  # the session comes up while the caller's model writes its first turn
+        catalog = self.host.known_tools or (await episode.ready() and episode.tools)
+        if not catalog:
             raise RuntimeError(f"the episode could not start: {episode.result.error}")
         self._episode = episode
-        info = {"task_id": task_id, "task": episode.task, "tools": [t["name"] for t in episode.tools.tools]}
+        info = {"task_id": task_id, "task": episode.task, "tools": [t["name"] for t in catalog.tools]}
         return {"messages": list(episode.messages)}, info
 
     async def step(self, action: str):
         episode = self._episode
         if episode is None or episode.done:
             raise RuntimeError("call reset() before step(), and again after the episode ended")
-        if await episode.step(action) and not self.keep_runs:
-            self._discard(episode)
+        await episode.step(action)
         reward = episode.result.reward if episode.done else 0.0
         return {"messages": list(episode.messages)}, reward, episode.terminated, episode.truncated, self._info()
 
@@ -91,22 +95,20 @@ class AsyncPhinanceEnv:
             info["run_dir"] = r.run_dir
         return info
 
-    @staticmethod
-    def _discard(episode: Episode) -> None:
-        shutil.rmtree(episode.run_dir, ignore_errors=True)
-
     async def _abandon(self) -> None:
         """An unfinished episode (reset or close mid-way) is neither verified nor kept."""
         if self._episode is not None and not self._episode.done:
             await self._episode.close()
-            self._discard(self._episode)
+            if self.keep_runs:
+                shutil.rmtree(self._episode.run_dir, ignore_errors=True)
 
     async def close(self) -> None:
         await self._abandon()
-        self._episode = None
-        self.host.close()
+        self._episode = None  # the host is the process's, shared with other envs: it stays
         if self._own_work_dir:
             shutil.rmtree(self.work_dir, ignore_errors=True)
+        elif not self.keep_runs:
+            shutil.rmtree(self.work_dir / "episode", ignore_errors=True)
 
 
 class PhinanceEnv:

@@ -1,12 +1,20 @@
-"""Where an episode's tools live: one app per worker, reused across episodes, with the
-episode's state DB swapped in. ``asgi`` talks MCP in memory to fastapi-mcp, which calls the
-app through httpx's ASGI transport (no sockets); ``mcp`` runs a real uvicorn server on a
-free 127.0.0.1 port and a real MCP client over streamable HTTP."""
+"""Where an episode's tools live: one app per scenario and process (:func:`shared_host`),
+serving any number of concurrent episodes, each bound to its own state DB. ``asgi`` talks
+MCP in memory to fastapi-mcp, which calls the app through httpx's ASGI transport (no
+sockets); ``mcp`` runs a real uvicorn server on a free 127.0.0.1 port and a real MCP client
+over streamable HTTP.
+
+How a call finds its episode's DB: an ``asgi`` session sets the app's episode engine (a
+context variable) in the task that runs it, and the in-memory server's tasks inherit it; an
+HTTP session sends ``x-phinance-episode: <key>``, which fastapi-mcp forwards to every tool
+call, and a middleware binds the DB registered under that key (:meth:`EpisodeHost.bind`).
+"""
 
 from __future__ import annotations
 
 import logging
 import os
+import secrets
 import socket
 import threading
 import time
@@ -15,11 +23,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Literal
 
-from sqlalchemy.util import LRUCache
-
 from phinance_env.episodes.protocol import ToolCatalog
 
 Transport = Literal["asgi", "mcp"]
+EPISODE_HEADER = "x-phinance-episode"
 
 
 def free_port() -> int:
@@ -29,12 +36,59 @@ def free_port() -> int:
 
 
 def make_host(data, transport: Transport = "asgi"):
-    """The host for a data folder: our in-process one when a registered desk serves its
-    scenario, else the folder's own code (:class:`AwmCodeHost`, one server per episode)."""
-    return EpisodeHost(data.scenario, transport) if data.served_by_desk else AwmCodeHost(data.full_code)
+    """The host for a data folder: the process's shared one when a registered desk serves
+    its scenario, else the folder's own code (:class:`AwmCodeHost`, one server per episode)."""
+    return shared_host(data.scenario, transport) if data.served_by_desk else AwmCodeHost(data.full_code)
+
+
+_SHARED: dict[tuple, "EpisodeHost"] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_host(scenario: str, transport: Transport = "asgi", bar_store_path: str | Path | None = None) -> "EpisodeHost":
+    """This process's host for ``scenario``: built once (an app, its model caches), then
+    handed to every episode, env and server that asks. Episodes stay isolated: each binds
+    its own state DB."""
+    key = (scenario, transport, str(bar_store_path))
+    host = _SHARED.get(key)
+    if host is None or not host.alive:
+        with _SHARED_LOCK:
+            host = _SHARED.get(key)
+            if host is None or not host.alive:  # none yet, closed, or inherited through fork
+                host = _SHARED[key] = EpisodeHost(scenario, transport, bar_store_path)
+    return host
+
+
+class _BindEpisode:
+    """ASGI middleware: a request carrying the episode header acts on that episode's DB.
+    An unknown key is refused: falling back to another DB would mix episodes."""
+
+    def __init__(self, app, bound: dict):
+        self.app, self.bound = app, bound
+
+    async def __call__(self, scope, receive, send):
+        from phinance_env.app.context import EPISODE_DB
+
+        if scope["type"] == "http":
+            key = next((v for k, v in scope["headers"] if k == EPISODE_HEADER.encode()), None)
+            if key is not None:
+                db = self.bound.get(key.decode("latin-1"))
+                if db is None:
+                    from starlette.responses import JSONResponse
+
+                    detail = "this episode has ended or never existed: start a new one"
+                    return await JSONResponse({"detail": detail}, status_code=410)(scope, receive, send)
+                token = EPISODE_DB.set(db)
+                try:
+                    return await self.app(scope, receive, send)
+                finally:
+                    EPISODE_DB.reset(token)
+        await self.app(scope, receive, send)
 
 
 class EpisodeHost:
+    """One scenario's app, MCP server and caches, shared by concurrent episodes."""
+
     def __init__(self, scenario: str, transport: Transport = "asgi", bar_store_path: str | Path | None = None):
         from fastapi_mcp import FastApiMCP
         from sqlalchemy import create_engine
@@ -48,16 +102,33 @@ class EpisodeHost:
         logging.getLogger("fastapi_mcp.server").setLevel(logging.CRITICAL)  # tool errors are data here
         self.app = create_app(create_engine("sqlite://"), scenario, bar_store_path)
         self.scenario = self.app.state.desk.name
-        self.mcp = FastApiMCP(self.app)
+        self._bound: dict[str, str] = {}  # episode key -> its state DB file
+        self.app.add_middleware(_BindEpisode, bound=self._bound)
+        self.mcp = FastApiMCP(self.app, headers=["authorization", EPISODE_HEADER])
         self.url: str | None = None
         self._server = None
-        self._compiled_sql = LRUCache(1_000)  # shared by the episodes' engines
+        self._closed = False
         self._catalog: ToolCatalog | None = None
         if transport == "mcp":
             # The MCP server logs a closed SSE stream at every client disconnect: noise here.
             logging.getLogger("mcp.server.streamable_http").setLevel(logging.CRITICAL)
             self.mcp.mount_http()
             self._start_server()
+
+    def bind(self, db_path: str | Path) -> str:
+        """Register ``db_path`` for HTTP sessions; requests with ``x-phinance-episode: <key>``
+        act on it until :meth:`unbind`. The key is random: one client cannot guess another's."""
+        key = secrets.token_urlsafe(16)
+        self._bound[key] = str(db_path)
+        return key
+
+    def unbind(self, key: str) -> None:
+        self._bound.pop(key, None)
+
+    @property
+    def bound(self) -> int:
+        """Episodes bound over HTTP right now."""
+        return len(self._bound)
 
     def _start_server(self) -> None:
         import uvicorn
@@ -75,35 +146,43 @@ class EpisodeHost:
 
     @property
     def alive(self) -> bool:
-        if self.pid != os.getpid():
-            return False  # inherited through fork: its server thread did not come along
+        if self.pid != os.getpid() or self._closed:
+            return False  # closed, or inherited through fork: its server thread did not come along
         return self.transport == "asgi" or (self._server is not None and self._server.started and not self._server.should_exit)
 
     @asynccontextmanager
     async def session(self, db_path: Path) -> AsyncIterator:
-        """An MCP client session whose tools act on ``db_path`` for the episode's duration."""
+        """An MCP client session whose tools act on ``db_path`` while it is open; other
+        sessions on this host run at the same time on their own DBs."""
         from mcp import ClientSession
 
-        from phinance_env.state import state_engine
+        from phinance_env.app.context import EPISODE_DB
 
-        engine = state_engine(db_path, synchronous="OFF", compiled_cache=self._compiled_sql)  # a disposable copy
-        previous = self.app.state.ctx.use_engine(engine)
-        previous.dispose()
-        try:
-            if self.transport == "asgi":
-                from mcp.shared.memory import create_connected_server_and_client_session
+        if self.transport == "asgi":
+            from mcp.shared.memory import create_connected_server_and_client_session
 
+            token = EPISODE_DB.set(str(db_path))  # the server's tasks start below and inherit it
+            try:
                 async with create_connected_server_and_client_session(self.mcp.server) as session:
                     yield session
-            else:
-                from mcp.client.streamable_http import streamablehttp_client
+            finally:
+                EPISODE_DB.reset(token)
+        else:
+            from mcp.client.streamable_http import streamablehttp_client
 
-                async with streamablehttp_client(self.url) as (read, write, _):
+            key = self.bind(db_path)
+            try:
+                async with streamablehttp_client(self.url, headers={EPISODE_HEADER: key}) as (read, write, _):
                     async with ClientSession(read, write) as session:
                         await session.initialize()
                         yield session
-        finally:
-            engine.dispose()  # closes the file before the episode's final.db is read
+            finally:
+                self.unbind(key)
+
+    @property
+    def known_tools(self) -> ToolCatalog | None:
+        """The tool catalog once a session has listed it (the same in every episode)."""
+        return self._catalog
 
     async def catalog(self, session) -> ToolCatalog:
         """The tools, listed once: this app's tools are the same in every episode."""
@@ -112,6 +191,8 @@ class EpisodeHost:
         return self._catalog
 
     def close(self) -> None:
+        """Stop the server (``mcp``); the process's shared host registry forgets this one."""
+        self._closed = True
         if self._server is not None:
             self._server.should_exit = True
 
@@ -122,6 +203,7 @@ class AwmCodeHost:
     DB path is baked into the code), reached by a real MCP client, killed as a group."""
 
     transport = "mcp"
+    known_tools = None  # a foreign environment: listed by every session
 
     def __init__(self, full_code: str):
         self.full_code = full_code

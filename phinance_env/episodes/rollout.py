@@ -43,7 +43,6 @@ class RolloutConfig:
         return self.seed * 1_000_003 + task_id * 1_009 + repeat
 
 
-_HOST = None  # one per worker process
 _LOOP: tuple[int, asyncio.Runner] | None = None  # (pid, runner): one event loop per worker process
 
 
@@ -57,14 +56,9 @@ def _run(coro):
 
 
 def _host(transport: str, data):
-    global _HOST
     from phinance_env.episodes.host import make_host
 
-    if not data.served_by_desk:  # a stock AWM folder: its own code, one server per episode
-        return make_host(data, transport)
-    if _HOST is None or _HOST.transport != transport or _HOST.scenario != data.scenario or not _HOST.alive:
-        _HOST = make_host(data, transport)
-    return _HOST
+    return make_host(data, transport)  # the process's shared host (a stock AWM folder: its own code)
 
 
 def episode_job(cfg: RolloutConfig, task_id: int, repeat: int) -> dict[str, Any]:

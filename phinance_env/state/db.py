@@ -6,9 +6,12 @@ server still runs; commits still sitting in a ``-wal`` file would be missing fro
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy.pool import NullPool
 
 from phinance_env.state.models import CoreBase
 
@@ -54,6 +57,22 @@ def state_engine(path: str | Path, synchronous: str = "NORMAL", compiled_cache: 
     engine = create_engine(f"sqlite:///{path}", execution_options=options,
                            connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000})
     return configure_engine(engine, synchronous)
+
+
+def routed_engine(current_path: Callable[[], str | None], synchronous: str = "OFF") -> Engine:
+    """One engine for many state DBs: every connection opens the file ``current_path()``
+    names at that moment (the calling episode's), and closes when the call ends.
+
+    Why not an engine per DB: SQLAlchemy keys its compiled-SQL cache by the engine's
+    dialect, so each new engine compiled every statement again (~2 ms each); one dialect
+    compiles each statement once per process. Opening a SQLite file costs ~0.05 ms."""
+    def connect() -> sqlite3.Connection:
+        path = current_path()
+        if path is None:
+            raise sqlite3.OperationalError("no state DB is bound to this call")
+        return sqlite3.connect(path, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
+
+    return configure_engine(create_engine("sqlite://", creator=connect, poolclass=NullPool), synchronous)
 
 
 def create_schema(engine: Engine, tables: MetaData) -> None:
