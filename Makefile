@@ -8,7 +8,7 @@ export UV_COMPILE_BYTECODE := 1
 
 $(BIN)/.installed: pyproject.toml uv.lock
 	$(PY) -m pip install -q --disable-pip-version-check uv
-	$(PY) -m uv sync --frozen
+	$(PY) -m uv sync --frozen --extra openenv
 	touch $@
 
 install: $(BIN)/.installed
