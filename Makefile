@@ -51,3 +51,15 @@ bench: install
 
 clean:
 	rm -rf .venv $(UPSTREAM) .pytest_cache
+
+# The verifiers environment (environments/phinance) in a venv of its own: verifiers 0.4.0
+# pins mcp 2.0.0, which the main venv (AWM's fastapi-mcp, mcp 1.x) cannot take. Its tests run
+# verifiers' own `vf-eval` against `phinance-env gateway serve` and a scripted endpoint, all
+# on 127.0.0.1 (~2 min; the chat program's packages come from PyPI through uv on first use).
+VF_VENV := environments/phinance/.venv
+.PHONY: test-verifiers
+test-verifiers: install
+	$(PY) -m pip install -q --disable-pip-version-check uv
+	$(PY) -m uv venv -q --allow-existing -p 3.12 $(VF_VENV)
+	$(PY) -m uv pip install -q --python $(VF_VENV)/bin/python -e "environments/phinance[test]"
+	cd environments/phinance && PHINANCE_ENV_BIN=$(CURDIR)/$(BIN)/phinance-env .venv/bin/python -m pytest -q

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from phinance_env.cli import awm, bars, episodes, market
+from phinance_env.cli import awm, bars, episodes, gateway, market
 from phinance_env.cli.common import run_guarded
 
 app = typer.Typer(
@@ -34,6 +34,7 @@ def main(
 
 
 app.add_typer(bars.app, name="bars")
+app.add_typer(gateway.app, name="gateway")
 market.register(app)
 awm.register(app)
 episodes.register(app)
