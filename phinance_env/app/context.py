@@ -51,6 +51,8 @@ class AppContext:
         self._store = None
         self._projections: dict[str, Any] = {}
         self._backtests: dict[tuple, Any] = {}
+        self._inflight: dict[tuple, Any] = {}  # key -> Future of a backtest being computed
+        self.offload = None  # an app.offload.Offload: heavy work in another process
 
     def _check_bar_data(self, store) -> None:
         """A state DB exported against other bar data would make verifiers check answers
@@ -111,19 +113,43 @@ class AppContext:
 
     def backtest(self, tickers, start: str, end: str, model: str, config, threshold: float):
         """``run_backtest`` with a small cache: reports are deterministic in their inputs, and
-        rollouts ask the same backtests over and over."""
-        from phinance_env.backtest import run_backtest
+        rollouts ask the same backtests over and over. Identical requests at the same time
+        compute once (the others wait for it); with :attr:`offload` set, in a worker process."""
+        from concurrent.futures import Future
+
         from phinance_env.backtest.runner import parse_tickers
 
         key = (tuple(parse_tickers(tickers)), start, end, model, config, threshold)
-        report = self._backtests.get(key)
-        if report is None:
-            report = run_backtest(self.store, list(key[0]), start, end, model, config, threshold)
+        with self._lock:
+            report = self._backtests.get(key)
+            if report is not None:
+                return report
+            pending, owner = self._inflight.get(key), False
+            if pending is None:
+                pending, owner = self._inflight.setdefault(key, Future()), True
+        if not owner:
+            return pending.result()
+        try:
+            report = self._compute_backtest(list(key[0]), start, end, model, config, threshold)
             with self._lock:
                 self._backtests[key] = report
                 while len(self._backtests) > 64:
                     self._backtests.pop(next(iter(self._backtests)))
-        return report
+            pending.set_result(report)
+            return report
+        except BaseException as exc:
+            pending.set_exception(exc)
+            raise
+        finally:
+            with self._lock:
+                self._inflight.pop(key, None)
+
+    def _compute_backtest(self, *args):
+        if self.offload is not None:
+            return self.offload.backtest(self.store.path, *args)
+        from phinance_env.backtest import run_backtest
+
+        return run_backtest(self.store, *args)
 
     def log_failure(self, tool: str, args: dict[str, Any], status: int, message: str) -> None:
         """The one row a failed call writes, in its own transaction."""

@@ -313,7 +313,8 @@ class Episode:
     async def _end(self) -> None:
         self.done = True
         await self._close_session()  # the host releases final.db before the verifier reads it
-        verify_result = self._verify()
+        # On a thread: a foreign verifier may take its time, and the loop serves other episodes.
+        verify_result = await asyncio.to_thread(self._verify)
         res = self.result
         res.messages = self.messages
         if self.record and self.sql_facts:

@@ -104,6 +104,9 @@ class EpisodeHost:
         self.scenario = self.app.state.desk.name
         self._bound: dict[str, str] = {}  # episode key -> its state DB file
         self.app.add_middleware(_BindEpisode, bound=self._bound)
+        from phinance_env.app.offload import Offload
+
+        self.app.state.ctx.offload = Offload()  # a seconds-long backtest must not stall the other episodes
         self.mcp = FastApiMCP(self.app, headers=["authorization", EPISODE_HEADER])
         self.url: str | None = None
         self._server = None
@@ -193,6 +196,7 @@ class EpisodeHost:
     def close(self) -> None:
         """Stop the server (``mcp``); the process's shared host registry forgets this one."""
         self._closed = True
+        self.app.state.ctx.offload.close()
         if self._server is not None:
             self._server.should_exit = True
 
