@@ -5,11 +5,12 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 
-def mount_mcp(app: FastAPI) -> FastAPI:
-    """Mount fastapi-mcp's streamable HTTP transport at /mcp, as AWM does."""
+def mount_mcp(app: FastAPI, mcp=None) -> FastAPI:
+    """Mount fastapi-mcp's streamable HTTP transport at /mcp, as AWM does (``mcp``: an
+    existing ``FastApiMCP`` of this app, e.g. one that forwards extra headers)."""
     from fastapi_mcp import FastApiMCP
 
-    mcp = FastApiMCP(app)
+    mcp = mcp or FastApiMCP(app)
     mcp.mount_http()
 
     @app.on_event("startup")

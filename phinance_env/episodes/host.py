@@ -115,7 +115,9 @@ class EpisodeHost:
         if transport == "mcp":
             # The MCP server logs a closed SSE stream at every client disconnect: noise here.
             logging.getLogger("mcp.server.streamable_http").setLevel(logging.CRITICAL)
-            self.mcp.mount_http()
+            from phinance_env.app.serve import mount_mcp
+
+            mount_mcp(self.app, self.mcp)  # its session manager starts with the server: many first clients at once
             self._start_server()
 
     def bind(self, db_path: str | Path) -> str:
