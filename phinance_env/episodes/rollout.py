@@ -55,21 +55,16 @@ def _run(coro):
     return _LOOP[1].run(coro)
 
 
-def _host(transport: str, data):
-    from phinance_env.episodes.host import make_host
-
-    return make_host(data, transport)  # the process's shared host (a stock AWM folder: its own code)
-
-
 def episode_job(cfg: RolloutConfig, task_id: int, repeat: int) -> dict[str, Any]:
     """Run one episode in this process (pool worker, Ray task or the caller)."""
     from phinance_env.episodes.data import load_scenario_data
+    from phinance_env.episodes.host import make_host  # the process's shared host (a stock AWM folder: its own code)
     from phinance_env.episodes.policies import make_policy
 
     data = load_scenario_data(cfg.scenario, cfg.data_dir)
     policy = make_policy(cfg.policy, data.solutions.get(task_id), cfg.episode_seed(task_id, repeat), **cfg.openai)
     run_dir = cfg.out / data.scenario / cfg.policy / f"task{task_id:03d}_r{repeat:03d}"
-    result = _run(run_episode(_host(cfg.transport, data), data, task_id, policy, run_dir, repeat,
+    result = _run(run_episode(make_host(data, cfg.transport), data, task_id, policy, run_dir, repeat,
                               cfg.max_turns, cfg.sql_facts))
     return result.to_json()
 
