@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from phinance_env.cli import awm, bars, episodes, gateway, market
+from phinance_env.cli import awm, bars, episodes, gateway, market, openenv
 from phinance_env.cli.common import run_guarded
 
 app = typer.Typer(
@@ -35,6 +35,7 @@ def main(
 
 app.add_typer(bars.app, name="bars")
 app.add_typer(gateway.app, name="gateway")
+app.add_typer(openenv.app, name="openenv")
 market.register(app)
 awm.register(app)
 episodes.register(app)

@@ -5,11 +5,17 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
-from typing import TypeVar
+from pathlib import Path
+from typing import Annotated, TypeVar
 
 import typer
 
 F = TypeVar("F", bound=Callable)
+
+# Options the episode servers (gateway, openenv) share.
+DataDir = Annotated[Path | None, typer.Option(help="an AWM data folder (default: our export of each scenario)")]
+MaxTurns = Annotated[int, typer.Option(min=1, help="tool calls an episode may make")]
+IdleTimeout = Annotated[float, typer.Option(min=1, help="seconds before an untouched episode is released")]
 
 
 def run_guarded(fn: F) -> F:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from phinance_env.cli.common import run_guarded
+from phinance_env.cli.common import DataDir, IdleTimeout, MaxTurns, run_guarded
 
 app = typer.Typer(help="The episode gateway: many episodes, each with its own MCP URL (the verifiers environment).",
                   no_args_is_help=True)
@@ -18,12 +17,10 @@ app = typer.Typer(help="The episode gateway: many episodes, each with its own MC
 def serve(
     port: Annotated[int, typer.Option(help="port on --host")] = 8765,
     host: Annotated[str, typer.Option(help="bind address (loopback by default)")] = "127.0.0.1",
-    data_dir: Annotated[Path | None, typer.Option(
-        help="an AWM data folder (default: our export of each scenario)")] = None,
-    max_turns: Annotated[int, typer.Option(min=1, help="tool calls an episode may make")] = 30,
+    data_dir: DataDir = None,
+    max_turns: MaxTurns = 30,
     max_episodes: Annotated[int, typer.Option(min=1, help="episodes held at once (more are refused)")] = 1024,
-    idle_timeout: Annotated[float, typer.Option(
-        min=1, help="seconds before an untouched episode is released")] = 1800.0,
+    idle_timeout: IdleTimeout = 1800.0,
 ) -> None:
     """Serve episodes over HTTP: create, tools at /episodes/{id}/mcp, submit for the reward, release.
 

@@ -31,6 +31,9 @@ def build_app(config: ServerConfig | None = None):
 
     config = config or ServerConfig()
     scenario(config.scenario, str(config.data_dir) if config.data_dir else None)
+    for folder in (config.work_dir, config.keep_runs):
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
     work_dir = Path(tempfile.mkdtemp(prefix="phinance-openenv-", dir=config.work_dir))
     session_config = config.model_copy(update={"work_dir": work_dir})
     # CallToolAction as the action class: openenv-core then routes both list_tools and call_tool.
