@@ -1,7 +1,9 @@
 """Errors a caller can act on. Each message says what was wrong and what is accepted.
 
-The app maps them to HTTP status codes (and so to MCP ``isError: true``); the CLI prints
-them and exits non-zero. Anything else escaping is a bug.
+The app maps them to HTTP status codes (and so to MCP ``isError: true``) and begins every
+4xx answer with "invalid argument: " (``app.wire.refusal``), so that harnesses sorting errors
+by their words class them as the caller's; a 5xx (:class:`StoreUnavailable`) is never so
+worded. The CLI prints them as they are and exits non-zero. Anything else escaping is a bug.
 """
 
 from __future__ import annotations

@@ -10,12 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
+from starlette.exceptions import HTTPException
 
 from phinance_env.app.context import AppContext
 from phinance_env.app.schema_checks import cache_mcp_input_validation
+from phinance_env.app.wire import refusal
 from phinance_env.desks import Desk, get_desk
 
 
@@ -37,7 +40,16 @@ def create_app(engine: Engine, scenario: str | Desk, bar_store_path: str | Path 
         tool = operations.get(request.scope.get("endpoint"), request.url.path)
         args = exc.body if isinstance(exc.body, dict) else dict(request.query_params)
         request.app.state.ctx.log_failure(tool, args, 422, message)
-        return JSONResponse({"detail": message}, status_code=422)
+        return JSONResponse({"detail": refusal(message)}, status_code=422)
+
+    @app.exception_handler(HTTPException)
+    async def _refused(request: Request, exc: HTTPException):
+        # A tool's 4xx is the caller's bad argument and says so in words (see wire.refusal);
+        # 5xx and paths that are no tool (404 of an unknown route) answer as FastAPI does.
+        if 400 <= exc.status_code < 500 and isinstance(exc.detail, str) \
+                and request.scope.get("endpoint") in operations:
+            return JSONResponse({"detail": refusal(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
+        return await http_exception_handler(request, exc)
 
     return app
 
@@ -49,6 +61,8 @@ def _describe(error: dict) -> str:
     msg = error.get("msg", "invalid").removeprefix("Value error, ")
     if error.get("type") == "missing":
         return f"{where or 'body'}: required"
+    if "(got " in msg:  # the check already says what it got (a length): no 60-character echo
+        return f"{where or 'body'}: {msg}"
     return f"{where or 'body'}: {msg} (got {shown})"
 
 

@@ -64,9 +64,21 @@ class Wire(BaseModel):
 
 
 class Problem(Wire):
-    """Every error answer: one message naming what was wrong and what is accepted."""
+    """Every error answer: one message naming what was wrong and what is accepted. A 4xx
+    (the caller's mistake) starts with :data:`INVALID_ARGUMENT`; a 5xx never does."""
 
     detail: str
+
+
+INVALID_ARGUMENT = "invalid argument: "
+"""How every 4xx answer of a tool begins. Harnesses sort a failed call by words in its text
+(OpenEnv's AWM wrapper: "invalid", "argument", ... = the policy's bad arguments, anything
+else = an environment fault); the messages themselves say what was wrong in plain words."""
+
+
+def refusal(detail: str) -> str:
+    """``detail`` as a 4xx answer says it: prefixed once with :data:`INVALID_ARGUMENT`."""
+    return detail if detail.startswith(INVALID_ARGUMENT) else INVALID_ARGUMENT + detail
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
