@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -18,6 +19,7 @@ from phinance_env.episodes.engine import EpisodeResult
 from phinance_env.episodes.episode import run_episode
 
 RETRY_KINDS = {"worker_died"}  # recorded, but a rerun tries these episodes again
+KEEP_MODES = ("all", "failed", "none")  # which episodes' run folders a rollout keeps
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class RolloutConfig:
     sql_facts: bool = False  # also record the sql-mode verifier's facts per episode
     backend: str = "local"  # "local" (process pool) or "ray"
     ray_address: str | None = None  # None: start a local Ray instance
+    keep: str = "all"  # run folders kept: "all", "failed" (reward below 1.0 or an error), "none"
 
     def episode_seed(self, task_id: int, repeat: int) -> int:
         return self.seed * 1_000_003 + task_id * 1_009 + repeat
@@ -64,8 +67,16 @@ def episode_job(cfg: RolloutConfig, task_id: int, repeat: int) -> dict[str, Any]
     data = load_scenario_data(cfg.scenario, cfg.data_dir)
     policy = make_policy(cfg.policy, data.solutions.get(task_id), cfg.episode_seed(task_id, repeat), **cfg.openai)
     run_dir = cfg.out / data.scenario / cfg.policy / f"task{task_id:03d}_r{repeat:03d}"
-    result = _run(run_episode(make_host(data, cfg.transport), data, task_id, policy, run_dir, repeat,
-                              cfg.max_turns, cfg.sql_facts))
+    kept = cfg.keep != "none"  # an episode that raises keeps its files under "failed"
+    try:
+        result = _run(run_episode(make_host(data, cfg.transport), data, task_id, policy, run_dir, repeat,
+                                  cfg.max_turns, cfg.sql_facts))
+        kept = cfg.keep == "all" or (cfg.keep == "failed" and (result.reward != 1.0 or result.error_kind is not None))
+    finally:
+        if not kept:  # removed by the worker itself: on Ray, the node that wrote them
+            shutil.rmtree(run_dir, ignore_errors=True)
+    if not kept:
+        result.run_dir = None
     return result.to_json()
 
 
@@ -89,6 +100,8 @@ def rollout(cfg: RolloutConfig, progress=None) -> list[dict]:
     """Run every (task, repeat) not already in ``rollouts.jsonl``; returns all rows."""
     from phinance_env.episodes.data import load_scenario_data
 
+    if cfg.keep not in KEEP_MODES:
+        raise ValueError(f"keep={cfg.keep!r}: use one of {', '.join(KEEP_MODES)}")
     data = load_scenario_data(cfg.scenario, cfg.data_dir)
     task_ids = list(cfg.tasks) if cfg.tasks is not None else data.select(cfg.split, cfg.base)
     for t in task_ids:
@@ -117,6 +130,12 @@ def rollout(cfg: RolloutConfig, progress=None) -> list[dict]:
                 record(episode_job(cfg, t, r))
         else:
             _pool_run(cfg, jobs, record)
+    if cfg.keep != "all":  # the episodes' parent folders, when no episode left files in them
+        for folder in (cfg.out / data.scenario / cfg.policy, cfg.out / data.scenario):
+            try:
+                folder.rmdir()
+            except OSError:
+                break  # not empty (or not there)
     return [done[k] for k in sorted(done) if k[0] == data.scenario and k[3] == cfg.policy
             and k[1] in task_ids and k[2] < cfg.repeats]
 
