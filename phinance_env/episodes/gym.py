@@ -44,10 +44,18 @@ class AsyncPhinanceEnv:
         self.data = load_scenario_data(scenario, data_dir)
         self.max_turns, self.keep_runs = max_turns, keep_runs
         self.host = make_host(self.data, transport)
+        self._work_dir = Path(work_dir) if work_dir is not None else None
         self._own_work_dir = work_dir is None
-        self.work_dir = Path(work_dir or tempfile.mkdtemp(prefix="phinance-gym-"))
         self._episode: Episode | None = None
         self._count = 0
+
+    @property
+    def work_dir(self) -> Path:
+        """Made at first use: a mkdir costs most of a millisecond here, and a trainer makes
+        its envs by the hundred before the first reset."""
+        if self._work_dir is None:
+            self._work_dir = Path(tempfile.mkdtemp(prefix="phinance-gym-"))
+        return self._work_dir
 
     async def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         """Start a task: ``options={"task_id": k}``; without it, ``seed`` picks one, from
@@ -105,10 +113,12 @@ class AsyncPhinanceEnv:
     async def close(self) -> None:
         await self._abandon()
         self._episode = None  # the host is the process's, shared with other envs: it stays
+        if self._work_dir is None:
+            return  # never reset: nothing was made
         if self._own_work_dir:
-            shutil.rmtree(self.work_dir, ignore_errors=True)
+            shutil.rmtree(self._work_dir, ignore_errors=True)
         elif not self.keep_runs:
-            shutil.rmtree(self.work_dir / "episode", ignore_errors=True)
+            shutil.rmtree(self._work_dir / "episode", ignore_errors=True)
 
 
 class PhinanceEnv:

@@ -59,3 +59,18 @@ def test_seeded_reset_is_deterministic_over_every_task(data_dir, tmp_path):
     finally:
         a.close()
         b.close()
+
+
+def test_an_env_makes_its_folder_at_first_reset_and_removes_it_at_close(data_dir, monkeypatch, tmp_path):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the env's own folder lands here
+    idle = PhinanceEnv(data_dir=data_dir)
+    assert list(tmp_path.iterdir()) == []  # made by the hundred before the first reset: no folder yet
+    idle.close()
+    used = PhinanceEnv(data_dir=data_dir)
+    used.reset(options={"task_id": 0})
+    [folder] = tmp_path.iterdir()
+    assert folder == used.work_dir and (folder / "episode").is_dir()
+    used.close()
+    assert list(tmp_path.iterdir()) == []
