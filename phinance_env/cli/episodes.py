@@ -68,6 +68,8 @@ def rollout(
     out: Annotated[Path, typer.Option(help="output folder: rollouts.jsonl and run dirs")] = Path("runs"),
     backend: Annotated[Literal["local", "ray"], typer.Option(help="local process pool or Ray tasks")] = "local",
     address: Annotated[str | None, typer.Option(help="Ray cluster address (default: a local instance)")] = None,
+    ray_token_file: Annotated[Path | None, typer.Option(
+        help="file holding the Ray cluster's auth token (a head with token authentication; `ray get-auth-token` prints it)")] = None,
     keep: Annotated[Literal["all", "failed", "none"], typer.Option(
         help="run folders kept: all, failed (reward below 1 or an error) or none; rollouts.jsonl has every row")] = "all",
 ) -> None:
@@ -90,7 +92,10 @@ def rollout(
     cfg = RolloutConfig(scenario=scenario, tasks=ids, split=split, base=base, policy=policy, repeats=repeats, workers=workers,
                         transport=transport, out=out, seed=seed, max_turns=max_turns,
                         data_dir=str(data_dir) if data_dir else None, openai=_openai(api_url, model, max_tokens),
-                        backend=backend, ray_address=address, keep=keep)
+                        backend=backend, ray_address=address, keep=keep,
+                        ray_token_file=str(ray_token_file) if ray_token_file else None)
+    if ray_token_file and not (backend == "ray" and address):
+        raise PhinanceError("--ray-token-file is for --backend ray --address ADDR (an existing cluster)")
     try:
         with Progress(transient=True) as bar:
             task = bar.add_task("episodes", total=None)

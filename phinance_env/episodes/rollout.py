@@ -8,6 +8,7 @@ import asyncio
 import json
 import os
 import shutil
+import sys
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -40,6 +41,7 @@ class RolloutConfig:
     sql_facts: bool = False  # also record the sql-mode verifier's facts per episode
     backend: str = "local"  # "local" (process pool) or "ray"
     ray_address: str | None = None  # None: start a local Ray instance
+    ray_token_file: str | None = None  # the cluster's auth token (token authentication)
     keep: str = "all"  # run folders kept: "all", "failed" (reward below 1.0 or an error), "none"
 
     def episode_seed(self, task_id: int, repeat: int) -> int:
@@ -202,13 +204,7 @@ def _ray_run(cfg: RolloutConfig, jobs: list[tuple[int, int]], record) -> None:
     """Episodes as Ray tasks (``pip install phinance-env[ray]``). Ray reuses worker
     processes, so each keeps its host across episodes. Past one machine, ``cfg.out`` and the
     data folder must be on storage every node sees."""
-    try:
-        import ray
-    except ImportError:
-        raise ValueError("the ray backend needs the optional extra: pip install 'phinance-env[ray]'") from None
-    if not ray.is_initialized():
-        local = {} if cfg.ray_address else {"num_cpus": cfg.workers, "include_dashboard": False}
-        ray.init(address=cfg.ray_address, log_to_driver=False, **local)
+    ray = _ray_connect(cfg)
     remote = ray.remote(max_retries=0)(episode_job)
     refs = {remote.remote(cfg, t, r): (t, r) for t, r in jobs}
     pending = list(refs)
@@ -224,6 +220,112 @@ def _ray_run(cfg: RolloutConfig, jobs: list[tuple[int, int]], record) -> None:
             except Exception as exc:  # noqa: BLE001
                 record(EpisodeResult(cfg.scenario, t, r, cfg.policy, error_kind="episode_error",
                                      error=f"{type(exc).__name__}: {exc}"[:500]).to_json())
+
+
+def _ray_connect(cfg: RolloutConfig):
+    """Import Ray and join the cluster at ``cfg.ray_address`` (or start a local instance).
+
+    Token authentication (Ray 2.52+, on by default for new local clusters from 2.59): Ray
+    takes ``RAY_AUTH_MODE=token`` from the environment and the token from ``RAY_AUTH_TOKEN``,
+    else the file ``RAY_AUTH_TOKEN_PATH`` names, else ``~/.ray/auth_token``. Given an explicit
+    address Ray never turns token mode on by itself, even with a token at hand (only for a
+    local cluster it finds), so ``cfg.ray_token_file`` does: token mode with that file. A loopback address
+    keeps this driver on loopback too (``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0``: Ray would
+    otherwise swap 127.0.0.1 for the machine's network address, which a head bound to
+    127.0.0.1 does not answer). Both are read when Ray is imported (set them before that
+    when calling this from a process that already imported Ray)."""
+    address = cfg.ray_address
+    if cfg.ray_token_file:
+        token = Path(cfg.ray_token_file).expanduser()
+        if not token.is_file() or not token.read_text().strip():
+            raise ValueError(f"--ray-token-file {token}: no such file, or it is empty (`ray get-auth-token` "
+                             "on the head prints the token; save it to a file only you can read)")
+        os.environ["RAY_AUTH_MODE"] = "token"
+        os.environ["RAY_AUTH_TOKEN_PATH"] = str(token.resolve())
+        os.environ.pop("RAY_AUTH_TOKEN", None)  # it would take precedence over the file
+    host, port = _split_address(address)
+    if host is not None and _is_loopback(host):
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    imported = "ray" in sys.modules
+    try:
+        import ray
+    except ImportError:
+        raise ValueError("the ray backend needs the optional extra: pip install 'phinance-env[ray]'") from None
+    if ray.is_initialized():
+        return ray
+    if imported and cfg.ray_token_file:  # Ray caches its config at import: read the auth mode again
+        from ray._raylet import AuthenticationTokenLoader, Config
+
+        Config.initialize("")
+        AuthenticationTokenLoader.instance().reset_cache()
+    if address is None:
+        ray.init(num_cpus=cfg.workers, include_dashboard=False, log_to_driver=False)
+        return ray
+    if host is not None:
+        _probe(address, host, port)
+    try:
+        ray.init(address=address, log_to_driver=False)
+    except (ConnectionError, getattr(ray.exceptions, "AuthenticationError", ConnectionError)) as exc:
+        raise ValueError(_connect_advice(address, exc)) from None
+    return ray
+
+
+def _split_address(address: str | None) -> tuple[str | None, int | None]:
+    """(host, port) of ``host:port``, ``[v6]:port`` or ``ray://host:port``; no host for
+    "auto" or no address, no port when none is given."""
+    if not address or address == "auto":
+        return None, None
+    rest = address.split("://", 1)[-1].rstrip("/")
+    if rest.startswith("["):
+        host, _, tail = rest[1:].partition("]")
+        port = tail.removeprefix(":")
+    elif rest.count(":") == 1:
+        host, port = rest.split(":")
+    else:
+        host, port = rest, ""
+    return host, int(port) if port.isdigit() else None
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _probe(address: str, host: str, port: int | None, timeout: float = 5.0) -> None:
+    """Fail in seconds when nothing listens at the address (Ray would retry for minutes)."""
+    import socket
+
+    if port is None:
+        raise ValueError(f"--address {address!r}: give the head's host:port, e.g. 10.0.0.5:6379 "
+                         "(`ray start --head` prints it)")
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as exc:
+        raise ValueError(f"no Ray cluster answers at {address} ({exc.strerror or type(exc).__name__}): check the "
+                         "address (the host:port `ray start --head` printed; its default port is 6379), that the "
+                         "head is running, and that this machine can reach it") from None
+
+
+def _connect_advice(address: str, exc: Exception) -> str:
+    """What to check when the address answers but Ray refused or failed the connection."""
+    if os.environ.get("RAY_AUTH_MODE") != "token":
+        sent = "this client sent no token (token mode is off: give --ray-token-file)"
+    else:
+        source = next((f"${v}" for v in ("RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH") if os.environ.get(v)),
+                      "~/.ray/auth_token")
+        sent = f"this client sent the token from {source} (is it the head's?)"
+    import ray
+
+    return (f"could not connect to the Ray cluster at {address} ({type(exc).__name__}: {str(exc)[:200]}). "
+            f"Something answers there, so check the token first: a head with token authentication (the default "
+            f"for Ray 2.59+ local clusters) refuses clients without it, and {sent}. `ray get-auth-token` on the "
+            f"head prints it; pass it as --ray-token-file PATH, or set RAY_AUTH_MODE=token and RAY_AUTH_TOKEN_PATH. "
+            f"Then check that {address} is the head's GCS address and that the head runs Ray {ray.__version__} "
+            f"as this client does.")
 
 
 def summarize(rows: list[dict], meta: dict[int, dict] | None = None) -> dict[str, Any]:
