@@ -27,9 +27,10 @@ test: install
 soak: install
 	PHINANCE_SOAK_SECONDS=120 PHINANCE_FUZZ_EXAMPLES=300 PHINANCE_SOAK_EPISODES=10000 $(BIN)/python -m pytest -q -s tests/reliability
 
-# The Ray backend on a local Ray instance (installs the optional ray extra; ~1 min).
+# The Ray backend (installs the optional ray extra beside openenv; ~4 min): a local Ray instance,
+# and an existing cluster, a `ray start --head` held to 127.0.0.1 with token authentication.
 test-ray: install
-	$(PY) -m uv sync --frozen --extra ray
+	$(PY) -m uv sync --frozen --extra openenv --extra ray
 	$(BIN)/python -m pytest -q -m ray
 
 # Upstream AWM's `awm agent --scenario ... --task_id N` and `awm verify`, which the PyPI
