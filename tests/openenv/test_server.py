@@ -7,6 +7,7 @@ session (its files go at submit, close, disconnect or idle timeout)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -18,6 +19,7 @@ import httpx
 import pytest
 from openenv.core.env_server.mcp_types import CallToolAction, ListToolsObservation, ToolErrorType
 from openenv.core.mcp_client import MCPToolClient
+from websockets.exceptions import ConnectionClosed
 
 from phinance_env.episodes.data import load_scenario_data
 from phinance_env.openenv import PhinanceEnvClient
@@ -201,9 +203,11 @@ def test_capacity_disconnects_and_idle_clients_release_their_sessions_and_files(
                 await env.reset(task_id=task_id)
                 await call(env, "list_tickers")
             assert len(leftovers(work)) == 2
-            async with MCPToolClient(base_url=url) as third:
-                with pytest.raises(RuntimeError) as refused:
-                    await third.reset(task_id=task_id)
+            third = await MCPToolClient(base_url=url).connect()
+            with pytest.raises(RuntimeError) as refused:
+                await third.reset(task_id=task_id)
+            with contextlib.suppress(ConnectionClosed):  # the server closes a refused socket itself
+                await third.close()
             dropped._ws.transport.abort()  # the client dies mid-episode: no close message
             idle_since = time.monotonic()
             while leftovers(work) and time.monotonic() - idle_since < 30:  # the reaper runs every 5 s
