@@ -146,6 +146,21 @@ def serve_process(db: Path, cache_dir: Path, preexec_fn=None, args: tuple[str, .
         proc.wait(timeout=20)
 
 
+def wait_until_up(url: str, proc, timeout: float = 120) -> bool:
+    """Poll ``url`` until it answers 200 (True), or ``proc`` exits or time runs out (False)."""
+    import httpx
+
+    deadline = time.time() + timeout
+    while time.time() < deadline and proc.poll() is None:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    return False
+
+
 @contextlib.contextmanager
 def awm_env_start(workdir: Path, scenario: str, env: dict[str, str], envs_file: str = "gen_envs_finance.jsonl"):
     """``awm env start --scenario S --envs_load_path F`` as a user runs it, in ``workdir``,
@@ -164,18 +179,10 @@ def awm_env_start(workdir: Path, scenario: str, env: dict[str, str], envs_file: 
          "--envs_load_path", envs_file, "--port", str(port)],
         cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"), start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while True:
-        try:
-            if httpx.get(f"{url}/openapi.json", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.time() > deadline or proc.poll() is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            raise RuntimeError(f"awm env start did not come up: {log.read_text()[-2000:]}")
-        time.sleep(0.25)
+    if not wait_until_up(f"{url}/openapi.json", proc):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        raise RuntimeError(f"awm env start did not come up: {log.read_text()[-2000:]}")
     try:
         yield f"{url}/mcp"
     finally:

@@ -25,7 +25,7 @@ from phinance_env.episodes.data import load_scenario_data
 from phinance_env.openenv import PhinanceEnvClient
 from tests.openenv.conftest import openenv_server
 from tests.openenv.play import call, play_oracle, submit
-from tests.support import free_port
+from tests.support import free_port, wait_until_up
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,20 +56,13 @@ def run(coroutine):
 
 def test_the_cli_server_passes_openenv_validate_and_the_env_folder_is_deployable(data_dir, tmp_path):
     port = free_port()
+    log = tmp_path / "server.log"  # a file, not a pipe: a full pipe would block the server
     server = subprocess.Popen(
         [str(ROOT / ".venv/bin/phinance-env"), "openenv", "serve", "--port", str(port), "--data-dir",
-         str(data_dir), "--work-dir", str(tmp_path / "work")], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+         str(data_dir), "--work-dir", str(tmp_path / "work")], stdout=subprocess.DEVNULL, stderr=log.open("w"))
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 120
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None and time.time() < deadline, server.stdout.read().decode()
-            time.sleep(0.3)
+        assert wait_until_up(f"{url}/health", server), log.read_text()[-2000:]
         report = json.loads(subprocess.run([str(ROOT / ".venv/bin/openenv"), "validate", "--url", url],
                                            capture_output=True, text=True, timeout=60).stdout)
         failed = [c["id"] for c in report["criteria"] if not c["passed"]]
