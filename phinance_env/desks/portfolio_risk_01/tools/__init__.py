@@ -1,0 +1,1 @@
+"""The risk desk's tools: book-keeping (``books``) and risk analytics (``analytics``)."""
