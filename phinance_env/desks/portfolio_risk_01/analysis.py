@@ -128,7 +128,7 @@ def breach_reason(store: "BarStore", before: Book, after: Book, session: str, li
         if post.value <= threshold + 1e-12:
             continue
         pre = limit_value(store, before, session, metric)
-        if pre.value is not None and post.value <= pre.value + 1e-12:
+        if pre.value is not None and post.value <= pre.value + 1e-6:  # fills round to the cent
             continue  # already above it and not made worse: risk-reducing orders pass
         return (f"limit breach: {metric} would be {post.value:.4f} > {threshold:g} after the order "
                 f"({post.detail})")

@@ -251,15 +251,15 @@ class RiskReview(Template):
         return [p["as_of"]]
 
     def sample(self, rng, world, period):
-        book = world.books[rng.choice(sorted(world.books))]
-        as_of = world.draw_session(rng, period, world.risk_start(book))
-        if not book.holdings(as_of).tickers:
-            raise Reject("no positions")
-        # Breaches are rarer than not: draw each verdict half the time, so that always
-        # writing "no breach" does not pay.
-        if self._breach(world, book, as_of) is not (rng.random() < 0.5):
-            raise Reject("balance: the other verdict")
-        return {"book": book.name, "as_of": as_of, "title": f"{book.name} review {as_of}"}
+        # Breaches are rarer than not: pick the verdict first, half the time each, then look
+        # for a book and date that have it, so that always writing "no breach" does not pay.
+        want = rng.random() < 0.5
+        for _ in range(40):
+            book = world.books[rng.choice(sorted(world.books))]
+            as_of = world.draw_session(rng, period, world.risk_start(book))
+            if book.holdings(as_of).tickers and self._breach(world, book, as_of) is want:
+                return {"book": book.name, "as_of": as_of, "title": f"{book.name} review {as_of}"}
+        raise Reject("balance: no book and date with the verdict drawn")
 
     @staticmethod
     def _breach(truth, book, as_of) -> bool:
