@@ -34,16 +34,24 @@ LOSS_WORDS = re.compile(r"\b(?:los[es]|losing|lost|loss(?:es)?|down|drop(?:s|ped
                         r"shr[iu]nk\w*|decreas\w*|underwater)\b")
 GAIN_WORDS = re.compile(r"\b(?:gain(?:s|ed)?|profit\w*|up|ris(?:e|es|en)|rose|positive|earn\w*|increas\w*|grow\w*|"
                         r"grew|made|make|appreciat\w*)\b")
-NEGATION = r"(?:no|not|never|none|without|nor|zero|n't)"
+NEGATION = r"(?:\b(?:no|not|never|none|nothing|without|nor|zero)\b|n't\b)"
 FILLED_RE = re.compile(r"\b(?:fill(?:ed|s)?|executed|went through|go(?:es)? through|bought|purchased|completed|accepted|done)\b")
-REJECTED_RE = re.compile(r"\b(?:reject\w*|refus\w*|block\w*|denied|declin\w*|breach\w*|would exceed|exceeds?|"
-                         r"(?:not|n't|never)\s+(?:\w+\s+){0,2}(?:fill\w*|execut\w*|go through|went through|placed|allowed|accepted))\b")
+REJECTED_RE = re.compile(r"\b(?:reject\w*|refus\w*|block\w*|denied|declin\w*|breach\w*|would exceed|exceeds?)\b"
+                         r"|(?:\bnot|n't|\bnever)\s+(?:\w+\s+){0,2}(?:fill\w*|execut\w*|go through|went through|placed|"
+                         r"allowed|accepted)\b")
 REFUSAL_RE = re.compile(
     r"\b(?:can(?:no|')?t|cannot|unable|not (?:possible|available|able|allowed|tradable|tradeable|valid|known|listed)|"
     r"impossible|no (?:data|prices?|such|closes?)|beyond|outside|after the (?:end|last)|before (?:the|its) (?:inception|book)|"
     r"did(?: not|n't) exist|does(?: not|n't) exist|unknown|not (?:a )?(?:ticker|tradable)|reject\w*|refus\w*|won't|will not)\b")
+REFUSAL_REASON = {  # what a refusal must say, by why the order is impossible
+    "before_inception": r"incept|open(?:ed|s)?\b|did(?: not|n't) exist|not exist|before (?:the|its) (?:book|portfolio|start)|created",
+    "beyond_data": r"\bdata\b|beyond|future|after the (?:last|end)|last session|no (?:close|price|bar)|not (?:yet )?available|2018-12-31",
+    "not_tradable": r"tradabl|tradeabl|not investable|closes? only|cannot be (?:traded|bought)|can't be (?:traded|bought)|index of volatility|\bvix\b",
+    "unknown_ticker": r"unknown|not (?:a )?(?:known|valid|listed|recogni[sz]ed)|no such|does(?: not|n't) exist|not (?:in|on|part of) (?:the|our)|"
+                      r"isn't (?:in|on|part of)|not available|not covered|no data",
+}
 BREACH_YES = re.compile(r"\b(?:breach(?:es|ed)?|exceed(?:s|ed)?|over (?:its|the) limit|violat\w*|above (?:its|the) (?:limit|cap))\b")
-BREACH_NO = re.compile(r"\b(?:" + NEGATION + r")\b(?:\s+\w+){0,3}\s+(?:breach\w*|exceed\w*|violat\w*)|\bwithin (?:all )?(?:its |the )?limits?"
+BREACH_NO = re.compile(NEGATION + r"(?:\s+\w+){0,3}\s+(?:breach\w*|exceed\w*|violat\w*)|\bwithin (?:all )?(?:its |the )?limits?"
                        r"|\b(?:all|every) limits? (?:are |is )?(?:ok|fine|respected|met|satisfied)|\bno limits?\b|\bbreach(?:es)?: none\b"
                        r"|\bcompliant\b|\bin compliance\b|\bunbreached\b")
 
@@ -406,6 +414,7 @@ def _check_refuse_trade(initial, final, answer, exp):
         "looked_or_tried": tried,
         "answer_well_formed": _answer_ok(answer) and _concise(answer, 8),
         "refuses": bool(REFUSAL_RE.search(text)),
+        "says_why": re.search(REFUSAL_REASON[exp["kind"]], text) is not None,
         "nothing_written": all(_same(initial, final, t) for t in ("trades", "positions", "portfolios", "limits")),
     }
 

@@ -12,6 +12,8 @@ call, and a middleware binds the DB registered under that key (:meth:`EpisodeHos
 
 from __future__ import annotations
 
+import datetime as dt
+
 import logging
 import os
 import secrets
@@ -250,20 +252,10 @@ class AwmCodeHost:
         proc = subprocess.Popen([sys.executable, str(script)], cwd=script.parent, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, start_new_session=True)
         try:
-            deadline = time.time() + 60
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"environment server exited with code {proc.returncode}")
-                try:
-                    with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                        break
-                except OSError:
-                    if time.time() > deadline:
-                        raise RuntimeError("environment server did not start within 60 s") from None
-                    await asyncio.sleep(0.05)
-            async with streamablehttp_client(f"http://127.0.0.1:{port}/mcp") as (read, write, _):
-                async with ClientSession(read, write) as session:
-                    await session.initialize()
+            await _until_serving(proc, port)
+            async with streamablehttp_client(f"http://127.0.0.1:{port}/mcp", timeout=30) as (read, write, _):
+                async with ClientSession(read, write, read_timeout_seconds=dt.timedelta(seconds=READ_TIMEOUT_S)) as session:
+                    await asyncio.wait_for(session.initialize(), READ_TIMEOUT_S)
                     yield session
         finally:
             try:
@@ -274,3 +266,29 @@ class AwmCodeHost:
 
     def close(self) -> None:
         pass
+
+
+READ_TIMEOUT_S = 60  # no MCP request to a foreign server waits longer (a stuck server fails the episode)
+
+
+async def _until_serving(proc, port: int, timeout: float = 60) -> None:
+    """Wait until the server subprocess answers HTTP on ``port``. An HTTP answer, not a bare
+    TCP connect: connecting to a loopback port nobody listens on yet can succeed against
+    itself (a TCP self-connect when the kernel picks that same port as the local one), and a
+    client then waits on a server that is not there."""
+    import asyncio
+
+    import httpx
+
+    deadline = time.time() + timeout
+    async with httpx.AsyncClient(timeout=2) as client:
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"environment server exited with code {proc.returncode}")
+            try:
+                await client.get(f"http://127.0.0.1:{port}/openapi.json")
+                return
+            except httpx.HTTPError:
+                if time.time() > deadline:
+                    raise RuntimeError(f"environment server did not answer within {timeout:.0f} s") from None
+                await asyncio.sleep(0.05)

@@ -23,10 +23,12 @@ def test_export_writes_every_stock_file(exported):
     for name in STOCK_FILES:
         rows = [json.loads(line) for line in (exported / name).read_text().splitlines()]
         assert rows, name
-    tasks = json.loads((exported / "gen_tasks.jsonl").read_text())
-    assert tasks["scenario"] == "phinance_01" and len(tasks["tasks"]) >= 1000
-    scenario = json.loads((exported / "gen_scenario.jsonl").read_text())
-    assert scenario["name"] == "phinance_01" and len(scenario["description"]) > 200
+    rows = lambda name: [json.loads(line) for line in (exported / name).read_text().splitlines()]  # noqa: E731
+    tasks = {r["scenario"]: r["tasks"] for r in rows("gen_tasks.jsonl")}
+    assert list(tasks) == ["phinance_01", "portfolio_risk_01"]  # one row per desk, in name order
+    assert len(tasks["phinance_01"]) >= 1000 and len(tasks["portfolio_risk_01"]) >= 500
+    for scenario in rows("gen_scenario.jsonl"):
+        assert scenario["name"] in tasks and len(scenario["description"]) > 200
 
 
 @pytest.mark.integration
@@ -79,8 +81,10 @@ def test_awm_environments_entry_point_lists_the_files(cache_dir, tmp_path, quick
     files = ep.load()(out_dir=tmp_path / "env")
     for name in ("gen_envs", "gen_tasks", "gen_verifier.pure_code", "gen_db", "gen_sample"):
         assert Path(files[name]).is_file()
-    row = json.loads(Path(files["gen_envs"]).read_text())
-    assert Path(row["db_path"]).is_absolute() and Path(row["db_path"]).is_file()
+    rows = [json.loads(line) for line in Path(files["gen_envs"]).read_text().splitlines()]
+    assert [r["scenario"] for r in rows] == ["phinance_01", "portfolio_risk_01"]
+    assert all(Path(r["db_path"]).is_absolute() and Path(r["db_path"]).is_file() for r in rows)
+    assert Path(files["db"]).name == "phinance_01.db"
 
 
 def test_the_cached_export_is_redone_when_its_inputs_change(cache_dir, tmp_path, quick_exports):
@@ -129,14 +133,15 @@ def test_export_out_writes_its_own_env_file_and_never_the_committed_one(cli_env,
     assert out.returncode == 0, out.stderr[-2000:]
     assert committed.read_text() == "the committed file\n"
     rows = [json.loads(line) for line in (tmp_path / "elsewhere" / ENVS_FILE).read_text().splitlines()]
-    assert [r["db_path"] for r in rows] == ["elsewhere/databases/phinance_01.db"]
-    assert (tmp_path / rows[0]["db_path"]).is_file()
+    assert [r["db_path"] for r in rows] == ["elsewhere/databases/phinance_01.db", "elsewhere/databases/portfolio_risk_01.db"]
+    assert all((tmp_path / r["db_path"]).is_file() for r in rows)
     assert (tmp_path / "elsewhere" / "gen_envs.jsonl").read_text() == (tmp_path / "elsewhere" / ENVS_FILE).read_text()
     again = subprocess.run([str(BIN / "phinance-env"), "export"], cwd=tmp_path, env=cli_env,
                            capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr[-2000:]
     assert committed.read_text() == (tmp_path / "outputs" / ENVS_FILE).read_text()  # default: outputs/ + the root file
-    assert json.loads(committed.read_text())["db_path"] == "outputs/databases/phinance_01.db"
+    assert [json.loads(line)["db_path"] for line in committed.read_text().splitlines()] == [
+        "outputs/databases/phinance_01.db", "outputs/databases/portfolio_risk_01.db"]
 
 
 def test_export_refuses_an_unknown_scenario(cli_env, tmp_path):

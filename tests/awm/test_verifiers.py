@@ -16,8 +16,10 @@ N_HAND = 12  # the hand-listed tasks come first, one per original template
 TEMPLATES = sorted(get_desk("phinance_01").templates)
 
 
-def code_rows(exported):
-    return [json.loads(line) for line in (exported / "gen_verifier.pure_code.jsonl").read_text().splitlines()]
+def code_rows(exported, scenario: str | None = "phinance_01"):
+    """The exported code strings of ``scenario`` (None: every desk's), indexed by task_idx."""
+    rows = [json.loads(line) for line in (exported / "gen_verifier.pure_code.jsonl").read_text().splitlines()]
+    return [r for r in rows if scenario is None or r["scenario"] == scenario]
 
 
 def run_episode(exported, tmp_path, task, solution: Solution, label: str):
@@ -104,10 +106,10 @@ def test_sql_mode_reports_expectations_and_state_changes(exported, scenario_task
 
 
 def test_code_strings_have_exactly_one_entry_point(exported):
-    for row in code_rows(exported):
+    for row in code_rows(exported, None):
         entries = [line.strip() for line in row["verification"]["code"].splitlines() if line.strip().startswith("def verify_")]
         assert entries == ["def verify_task_completion(initial_db_path, final_db_path, final_answer, expected=None):"]
-        assert row["scenario"] == "phinance_01" and isinstance(row["task_idx"], int)
+        assert row["scenario"] in ("phinance_01", "portfolio_risk_01") and isinstance(row["task_idx"], int)
 
 
 @pytest.mark.parametrize("answer", [

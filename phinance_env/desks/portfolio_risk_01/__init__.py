@@ -15,6 +15,12 @@ from functools import partial
 from phinance_env.awm import registry
 from phinance_env.awm.resources import resource_dir
 from phinance_env.desks import Desk
+from phinance_env.desks.portfolio_risk_01.book import Book, Mark, load_closes, mark_to_market
+from phinance_env.desks.portfolio_risk_01.optimise import OptimisedWeights, optimise_weights
+from phinance_env.desks.portfolio_risk_01.performance import Flow, Performance, Trade, apply_trades, performance
+from phinance_env.desks.portfolio_risk_01.risk import (
+    CONFIDENCES, DEFAULT_WINDOW, RiskReport, historical_var_es, parametric_var_es, risk_report, window_returns,
+)
 from phinance_env.desks.portfolio_risk_01.tables import Base
 from phinance_env.desks.portfolio_risk_01.templates import TEMPLATES, Truth
 from phinance_env.desks.portfolio_risk_01.tools import analytics, books
@@ -32,3 +38,9 @@ DESK = Desk(
 
 # The ``awm.environments`` entry point: the paths of this scenario's AWM files.
 environment = partial(registry.environment, DESK.name)
+
+__all__ = [
+    "CONFIDENCES", "DEFAULT_WINDOW", "DESK", "Book", "Flow", "Mark", "OptimisedWeights", "Performance", "RiskReport",
+    "Trade", "apply_trades", "environment", "historical_var_es", "load_closes", "mark_to_market", "optimise_weights",
+    "parametric_var_es", "performance", "risk_report", "window_returns",
+]

@@ -92,8 +92,8 @@ def get_performance(
             raise BadRange(f"end ({s1}) must be a session after start ({s0})")
         held = holdings(call.db, book, s0)
         later = [f for f in fills(call.db, book) if s0 < f.session <= s1]
-        trades = [PerfTrade(f.session, f.ticker, f.shares, analysis.close_on(ctx.store, f.ticker, f.session))
-                  for f in later]  # at the close itself: the blotter's amounts are rounded to the cent
+        # at the price the cash really moved by: the blotter's amount (the close x shares, to the cent)
+        trades = [PerfTrade(f.session, f.ticker, f.shares, f.amount / f.shares) for f in later]
         tickers = sorted({*held.tickers, *(t.ticker for t in trades)})
         closes = analysis.closes_for(ctx.store, tickers, s1)
         perf = performance(held, closes, s0, s1, trades)
