@@ -1,4 +1,4 @@
-"""Upstream AWM's own layout: ``awm agent --scenario phinance_01 --task_id N`` with its default
+"""Upstream AWM's own layout: ``awm agent --scenario S --task_id N`` with its default
 ``./outputs/gen_*.jsonl`` paths (it rebuilds the DB from gen_db/gen_sample and serves our
 shim from gen_envs), then ``awm verify --mode code`` on the run directory it wrote.
 
@@ -32,24 +32,31 @@ def _in_upstream_layout(exported, tmp_path) -> Path:
 
 
 @pytest.mark.skipif(not has_upstream_commands(), reason="the installed awm has no `awm verify` (PyPI 0.1.0)")
-@pytest.mark.parametrize("template", [  # every tier: a lookup, a linked note, a screen, a recovery, a refusal
-    "projection_answer", "projection_note", "watchlist_from_rank", "holiday_projection", "refuse_beyond_data"])
-def test_upstream_agent_and_verify_find_everything(exported, cache_dir, scenario_tasks, tmp_path, template):
+@pytest.mark.parametrize("scenario,template", [  # every tier of every desk: lookups, linked notes, screens, recoveries, refusals
+    ("phinance_01", "projection_answer"), ("phinance_01", "projection_note"), ("phinance_01", "watchlist_from_rank"),
+    ("phinance_01", "holiday_projection"), ("phinance_01", "refuse_beyond_data"),
+    ("portfolio_risk_01", "risk_figure"), ("portfolio_risk_01", "limit_order"), ("portfolio_risk_01", "buy_and_value"),
+    ("portfolio_risk_01", "rebalance_to_target"), ("portfolio_risk_01", "risk_review"), ("portfolio_risk_01", "refuse_trade")])
+def test_upstream_agent_and_verify_find_everything(exported, cache_dir, tmp_path, scenario, template):
+    from phinance_env.awm.scenario import Scenario, exported_tasks
+
     env = {**os.environ, "PHINANCE_CACHE_DIR": str(cache_dir), "OPENAI_API_KEY": "unused"}
     _in_upstream_layout(exported, tmp_path)
-    task_id = next(t.index for t in scenario_tasks if t.spec.template == template)
+    tasks = exported_tasks(Scenario.load(scenario), exported)
+    task_id = next(t.index for t in tasks if t.spec.template == template)
+    oracle = tasks[task_id].oracle
     run_dir = tmp_path / "runs" / f"task{task_id}"
-    with served(scripted_llm(scenario_tasks[task_id].oracle)) as llm:
+    with served(scripted_llm(oracle)) as llm:
         agent = subprocess.run(
-            [str(BIN / "awm"), "agent", "--scenario", "phinance_01", "--task_id", str(task_id), "--api_url", f"{llm}/v1",
-             "--model", "oracle", "--output_dir", str(run_dir), "--max_iterations", "12"],
+            [str(BIN / "awm"), "agent", "--scenario", scenario, "--task_id", str(task_id), "--api_url", f"{llm}/v1",
+             "--model", "oracle", "--output_dir", str(run_dir), "--max_iterations", "16"],
             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     # Upstream copies its working final.db onto itself after saving the run (SameFileError):
     # its bug, raised after every file below is written.
     assert agent.returncode == 0 or "SameFileError" in agent.stderr, agent.stderr[-3000:]
     assert {"trajectory.json", "initial.db", "final.db"} <= {p.name for p in run_dir.iterdir()}
     trajectory = json.loads((run_dir / "trajectory.json").read_text())
-    assert trajectory["messages"][-1]["content"] == scenario_tasks[task_id].oracle.answer
+    assert trajectory["messages"][-1]["content"] == oracle.answer
 
     assert upstream_verify(run_dir, tmp_path, env)["reward_type"] == "complete"
 
