@@ -37,7 +37,7 @@ class TradableList(Page):
 # --- books ---------------------------------------------------------------------------------
 class PortfolioCreate(Wire):
     name: Name
-    cash: float = Field(gt=0, le=1e12, description="starting cash, USD (> 0)")
+    cash: float = Field(ge=0.01, le=1e12, description="starting cash, USD (at least 0.01)")
     inception_date: DateText
 
 
@@ -296,7 +296,7 @@ class NoteCreate(Wire):
     title: Title
     body: Body
     portfolio: Name | None = None
-    report_id: int | None = Field(None, ge=1)
+    report_id: int | None = Field(None, ge=1, le=2**63 - 1)
 
 
 class NotePublic(Wire):

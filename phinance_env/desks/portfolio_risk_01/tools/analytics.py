@@ -144,23 +144,28 @@ def parse_weights(target) -> dict[str, float]:
             except json.JSONDecodeError:
                 raise PhinanceError("target looks like a JSON object but does not parse; use 'NOVA:0.4, ^GSPC:0.5'") from None
         else:
-            target = {}
+            target = []  # pairs, so that a ticker given twice is seen
             for part in filter(None, (p.strip() for p in raw.split(","))):
                 ticker, sep, weight = part.rpartition(":") if ":" in part else part.rpartition("=")
                 if not sep or not ticker.strip():
                     raise PhinanceError(f"target entry {part[:40]!r} is not TICKER:WEIGHT, e.g. 'NOVA:0.4, ^GSPC:0.5'")
-                target[ticker.strip()] = weight
-    if not isinstance(target, dict) or not target:
+                target.append((ticker.strip(), weight))
+    if not isinstance(target, (dict, list)) or not target:
         raise PhinanceError("target must name at least one TICKER:WEIGHT, e.g. 'NOVA:0.4, ^GSPC:0.5'")
+    from phinance_env.market.store import normalize_symbol
+
     out: dict[str, float] = {}
-    for ticker, weight in target.items():
+    for ticker, weight in (target.items() if isinstance(target, dict) else target):
         try:
             w = float(str(weight).strip().rstrip("%")) / (100 if str(weight).strip().endswith("%") else 1)
         except ValueError:
             raise PhinanceError(f"weight of {ticker} is not a number: {str(weight)[:20]!r}") from None
         if not (math.isfinite(w) and 0 <= w <= 1):
             raise BadRange(f"weight of {ticker} must be in [0, 1] (a fraction of total value), got {weight!r}")
-        out[str(ticker)] = w
+        symbol = normalize_symbol(str(ticker))
+        if symbol in out:
+            raise PhinanceError(f"{symbol} appears twice in target: give each ticker one weight")
+        out[symbol] = w
     if sum(out.values()) > 1 + 1e-9:
         raise BadRange(f"target weights sum to {sum(out.values()):.4f}; they may sum to at most 1 (the rest is cash)")
     return out

@@ -27,7 +27,7 @@ router = APIRouter(tags=["books"], responses=ERROR_RESPONSES)
 NameQuery = Annotated[str, Query(description="the portfolio's name, exactly as list_portfolios shows it"), text(64)]
 OptDate = Annotated[str | None, Query(description="YYYY-MM-DD; omitted = the last session in the data"), text(10)]
 PageLimit = Annotated[int, Query(ge=1, le=200, description="at most this many, 1-200")]
-PageOffset = Annotated[int, Query(ge=0, description="skip this many first")]
+PageOffset = Annotated[int, Query(ge=0, le=1_000_000, description="skip this many first")]
 
 
 @router.get("/tickers", operation_id="list_tickers", response_model=TradableList)
