@@ -25,6 +25,22 @@ def has_upstream_commands() -> bool:
     return subprocess.run([str(BIN / "awm"), "verify", "--help"], capture_output=True).returncode == 0
 
 
+@pytest.fixture(autouse=True)
+def _reap_upstream_servers(tmp_path):
+    """Upstream ``awm agent`` leaves its environment server running after every run (it
+    starts it through ``os.system``; see DESIGN.md). Kill what a test left in its own folder,
+    so that leaked servers do not pile up and starve the next test's agent."""
+    yield
+    import signal
+
+    for pid in subprocess.run(["pgrep", "-f", "temp_server_|awm.core.server"], capture_output=True, text=True).stdout.split():
+        try:
+            if os.readlink(f"/proc/{pid}/cwd").startswith(str(tmp_path)):
+                os.kill(int(pid), signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
+
+
 def _in_upstream_layout(exported, tmp_path) -> Path:
     """The session's export as ``./outputs``, where upstream AWM looks by default."""
     shutil.copytree(exported, tmp_path / "outputs")
