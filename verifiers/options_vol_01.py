@@ -202,11 +202,12 @@ def _negated_out(text):
 
 
 def _verdict_ok(text, verdict):
-    """The verdict is said and no other one is (a negated word such as 'not cheap' is not one)."""
+    """The verdict is said and no other one is: 'not cheap' says nothing of cheap, and
+    'neither rich nor cheap' is fair."""
     plain = _negated_out(text)
-    said = {v for v, pattern in VERDICT_WORDS.items() if re.search(pattern, plain)}
-    if "fair" in said and re.search(r"neither rich nor cheap", text):
-        said = {"fair"}
+    said = {v for v in ("rich", "cheap") if re.search(VERDICT_WORDS[v], plain)}
+    if re.search(VERDICT_WORDS["fair"], text):
+        said.add("fair")
     return said == {verdict}
 
 

@@ -17,7 +17,7 @@ import pytest
 from phinance_env.app.client import AppClient
 from tests.support import fresh_db, mcp_list_tools, phinance_app, served
 
-DESKS = ("phinance_01", "portfolio_risk_01")
+DESKS = ("phinance_01", "portfolio_risk_01", "options_vol_01")
 PLACEHOLDERS = re.compile(r'"(Symbol|Ticker|Summary|Start|End|Name|string)"|: \{\}')
 
 

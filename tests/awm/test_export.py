@@ -25,8 +25,9 @@ def test_export_writes_every_stock_file(exported):
         assert rows, name
     rows = lambda name: [json.loads(line) for line in (exported / name).read_text().splitlines()]  # noqa: E731
     tasks = {r["scenario"]: r["tasks"] for r in rows("gen_tasks.jsonl")}
-    assert list(tasks) == ["phinance_01", "portfolio_risk_01"]  # one row per desk, in name order
+    assert list(tasks) == ["options_vol_01", "phinance_01", "portfolio_risk_01"]  # one row per desk, in name order
     assert len(tasks["phinance_01"]) >= 1000 and len(tasks["portfolio_risk_01"]) >= 500
+    assert len(tasks["options_vol_01"]) >= 500 and sum(map(len, tasks.values())) >= 2000
     for scenario in rows("gen_scenario.jsonl"):
         assert scenario["name"] in tasks and len(scenario["description"]) > 200
 
@@ -82,7 +83,7 @@ def test_awm_environments_entry_point_lists_the_files(cache_dir, tmp_path, quick
     for name in ("gen_envs", "gen_tasks", "gen_verifier.pure_code", "gen_db", "gen_sample"):
         assert Path(files[name]).is_file()
     rows = [json.loads(line) for line in Path(files["gen_envs"]).read_text().splitlines()]
-    assert [r["scenario"] for r in rows] == ["phinance_01", "portfolio_risk_01"]
+    assert [r["scenario"] for r in rows] == ["options_vol_01", "phinance_01", "portfolio_risk_01"]
     assert all(Path(r["db_path"]).is_absolute() and Path(r["db_path"]).is_file() for r in rows)
     assert Path(files["db"]).name == "phinance_01.db"
 
@@ -133,7 +134,8 @@ def test_export_out_writes_its_own_env_file_and_never_the_committed_one(cli_env,
     assert out.returncode == 0, out.stderr[-2000:]
     assert committed.read_text() == "the committed file\n"
     rows = [json.loads(line) for line in (tmp_path / "elsewhere" / ENVS_FILE).read_text().splitlines()]
-    assert [r["db_path"] for r in rows] == ["elsewhere/databases/phinance_01.db", "elsewhere/databases/portfolio_risk_01.db"]
+    assert [r["db_path"] for r in rows] == ["elsewhere/databases/options_vol_01.db", "elsewhere/databases/phinance_01.db",
+                                            "elsewhere/databases/portfolio_risk_01.db"]
     assert all((tmp_path / r["db_path"]).is_file() for r in rows)
     assert (tmp_path / "elsewhere" / "gen_envs.jsonl").read_text() == (tmp_path / "elsewhere" / ENVS_FILE).read_text()
     again = subprocess.run([str(BIN / "phinance-env"), "export"], cwd=tmp_path, env=cli_env,
@@ -141,7 +143,7 @@ def test_export_out_writes_its_own_env_file_and_never_the_committed_one(cli_env,
     assert again.returncode == 0, again.stderr[-2000:]
     assert committed.read_text() == (tmp_path / "outputs" / ENVS_FILE).read_text()  # default: outputs/ + the root file
     assert [json.loads(line)["db_path"] for line in committed.read_text().splitlines()] == [
-        "outputs/databases/phinance_01.db", "outputs/databases/portfolio_risk_01.db"]
+        "outputs/databases/options_vol_01.db", "outputs/databases/phinance_01.db", "outputs/databases/portfolio_risk_01.db"]
 
 
 def test_export_refuses_an_unknown_scenario(cli_env, tmp_path):

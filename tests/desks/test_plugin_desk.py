@@ -83,13 +83,12 @@ def test_one_data_folder_holds_both_desks(plugin_export):
     out = plugin_export / "outputs"
     for name in ("gen_scenario", "gen_tasks", "gen_db", "gen_sample", "gen_spec", "gen_envs"):
         scenarios = [r.get("scenario", r.get("name")) for r in _rows(out / f"{name}.jsonl")]
-        assert scenarios == ["phinance_01", "portfolio_risk_01", "toy_01"], name
+        assert scenarios == ["options_vol_01", "phinance_01", "portfolio_risk_01", "toy_01"], name
     envs = _rows(out / "gen_envs_finance.jsonl")
-    assert [r["db_path"] for r in envs] == ["outputs/databases/phinance_01.db", "outputs/databases/portfolio_risk_01.db",
-                                            "outputs/databases/toy_01.db"]
-    toy_tables = {t["name"] for t in _rows(out / "gen_db.jsonl")[2]["db_schema"]["tables"]}
+    assert [r["db_path"] for r in envs] == [f"outputs/databases/{n}.db" for n in scenarios]
+    toy_tables = {t["name"] for t in _rows(out / "gen_db.jsonl")[3]["db_schema"]["tables"]}
     assert toy_tables == {"env_meta", "tool_calls", "close_log"}  # the shared tables and its own only
-    toy_tools = [e["operation_id"] for g in _rows(out / "gen_spec.jsonl")[2]["api_spec"]["api_groups"] for e in g["endpoints"]]
+    toy_tools = [e["operation_id"] for g in _rows(out / "gen_spec.jsonl")[3]["api_spec"]["api_groups"] for e in g["endpoints"]]
     assert toy_tools == ["record_close"]
     codes = [r for r in _rows(out / "gen_verifier.pure_code.jsonl") if r["scenario"] == "toy_01"]
     assert [r["task_idx"] for r in codes] == [0, 1]

@@ -22,7 +22,7 @@ BIN = Path(sys.executable).parent
 
 def verdict(exported, index, final_db, answer):
     rows = [json.loads(x) for x in (exported / "gen_verifier.pure_code.jsonl").read_text().splitlines()]
-    code = rows[index]["verification"]["code"]
+    code = next(r for r in rows if r["scenario"] == "phinance_01" and r["task_idx"] == index)["verification"]["code"]
     return run_code_string(code, "code", str(exported / "databases" / "phinance_01.db"), str(final_db), answer)
 
 

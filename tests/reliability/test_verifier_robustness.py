@@ -38,7 +38,8 @@ def finals(exported, templates, tmp_path_factory):
 
 
 def codes(exported, tasks):
-    rows = [json.loads(x) for x in (exported / "gen_verifier.pure_code.jsonl").read_text().splitlines()]
+    rows = {r["task_idx"]: r for r in map(json.loads, (exported / "gen_verifier.pure_code.jsonl").read_text().splitlines())
+            if r["scenario"] == "phinance_01"}
     return [rows[t.index]["verification"]["code"] for t in tasks]
 
 

@@ -278,7 +278,7 @@ def list_runs(
     limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Response:
     """The log of pricing and analysis runs, newest first, each with its request and answer."""
-    with ctx.call("list_runs", tool=tool, limit=limit, offset=offset) as call:
+    with ctx.call("list_runs", of_tool=tool, limit=limit, offset=offset) as call:
         query = select(Run)
         if tool:
             query = query.where(Run.tool == tool)
