@@ -52,7 +52,9 @@ def _in_upstream_layout(exported, tmp_path) -> Path:
     ("phinance_01", "projection_answer"), ("phinance_01", "projection_note"), ("phinance_01", "watchlist_from_rank"),
     ("phinance_01", "holiday_projection"), ("phinance_01", "refuse_beyond_data"),
     ("portfolio_risk_01", "risk_figure"), ("portfolio_risk_01", "limit_order"), ("portfolio_risk_01", "buy_and_value"),
-    ("portfolio_risk_01", "rebalance_to_target"), ("portfolio_risk_01", "risk_review"), ("portfolio_risk_01", "refuse_trade")])
+    ("portfolio_risk_01", "rebalance_to_target"), ("portfolio_risk_01", "risk_review"), ("portfolio_risk_01", "refuse_trade"),
+    ("options_vol_01", "option_price"), ("options_vol_01", "rich_cheap"), ("options_vol_01", "spread_build"),
+    ("options_vol_01", "delta_put_spread"), ("options_vol_01", "refuse_option")])
 def test_upstream_agent_and_verify_find_everything(exported, cache_dir, tmp_path, scenario, template):
     from phinance_env.awm.scenario import Scenario, exported_tasks
 
