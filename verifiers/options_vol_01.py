@@ -310,6 +310,20 @@ def _check_delta_put_spread(initial, final, answer, exp):
     }
 
 
+def _check_straddle_review(initial, final, answer, exp):
+    s = _saved(initial, final, exp)
+    notes = [n for n in _new_rows(initial, final, "notes") if n["title"].strip() == exp["title"]]
+    body = notes[0]["body"] if len(notes) == 1 else ""
+    return {
+        "strategy_saved": s is not None,
+        "analyzed_at_the_session": s is not None and bool(_run(initial, final, "analyze_strategy", session=exp["session"],
+                                                                 name=exp["name"])),
+        "note_on_the_strategy": s is not None and len(notes) == 1 and notes[0]["strategy_id"] == s["id"],
+        "cost_in_note": _labelled(body, exp["cost"], COST_WORDS),
+        "breakevens_in_note": all(_states(_plain(body), b) for b in exp["breakevens"]) and _concise(body, 8),
+    }
+
+
 def _check_refuse_option(initial, final, answer, exp):
     text = _plain(answer)
     tried = any(exp["ticker"].lower() in str(r["arguments"]).lower() for r in _new_rows(initial, final, "tool_calls"))
@@ -329,6 +343,7 @@ CHECKS = {
     "hedge_pnl": _check_hedge_pnl,
     "spread_build": _check_spread_build,
     "delta_put_spread": _check_delta_put_spread,
+    "straddle_review": _check_straddle_review,
     "refuse_option": _check_refuse_option,
 }
 

@@ -168,6 +168,74 @@ class DeltaPutSpread(Template):
                 "no_analysis": Solution(calls=self._calls(p, [("put", long_k, 1), ("put", short_k, -1)])[:2], answer="Done.")}
 
 
+class StraddleReview(Template):
+    """A review that ends in a note: build, analyze, and record the figures that matter."""
+
+    name = "straddle_review"
+    tier = 3
+    asks = False
+    phrasings = (
+        "Save a long straddle named '{name}' on {ticker} expiring {expiry} at the {strike_said} strike (buy one call and "
+        "one put), analyze it as of {as_of}, and write a note titled '{title}' about it giving its cost and both breakevens.",
+        "Review a {ticker} {expiry} {strike_said} straddle as of {when}: save it as '{name}' (1 call + 1 put), run the "
+        "analysis, and file a note '{title}' linked to the strategy with the cost and the two breakeven levels.",
+        "Build '{name}' (long the {ticker} {strike_said} call and put, {expiry}), analyze it at {as_of}'s close and record "
+        "a note titled '{title}' on the strategy with what it costs and where it breaks even.",
+    )
+
+    class Expected(Expected):
+        name: str
+        ticker: str
+        expiry: str
+        session: str
+        legs: list[list]
+        title: str
+        cost: dict
+        breakevens: list[dict]
+
+    def words(self, p):
+        return {**p, "when": spoken_date(p["as_of"]), "strike_said": strike_said(p["strike"])}
+
+    def dates(self, p):
+        return [p["as_of"]]
+
+    def sample(self, rng, world, period):
+        ticker, session, ch, expiry, _ = draw_contract(rng, world, period)
+        strike = min(ch.strikes, key=lambda k: abs(k - ch.spot))
+        name = new_name(rng, world, "straddle")
+        return {"name": name, "ticker": ticker, "as_of": session, "expiry": expiry, "strike": strike,
+                "title": f"{name} review {session}"}
+
+    def truth(self, p, truth):
+        ch = truth.chain(p["ticker"], p["as_of"])
+        cost = ch.quote(p["expiry"], p["strike"], "call").mid + ch.quote(p["expiry"], p["strike"], "put").mid
+        return {"name": p["name"], "ticker": ch.ticker, "expiry": p["expiry"], "session": ch.session.isoformat(),
+                "legs": sorted([["call", p["strike"], 1], ["put", p["strike"], 1]]), "title": p["title"],
+                "cost": money_fig(cost), "breakevens": [money_fig(p["strike"] - cost), money_fig(p["strike"] + cost)]}
+
+    def _calls(self, p, body, strike=None):
+        k = strike or p["strike"]
+        return [_call("build_strategy", name=p["name"], ticker=p["ticker"], expiry=p["expiry"],
+                      legs=legs_json([("call", k, 1), ("put", k, 1)])),
+                _call("analyze_strategy", name=p["name"], as_of_date=p["as_of"]),
+                _call("create_note", title=p["title"], body=body, strategy=p["name"], run_id="$1.run_id")]
+
+    def _body(self, cost, lo, hi):
+        return f"Costs ${cost:,.2f}. Breakevens at expiry: {lo:,.2f} and {hi:,.2f}."
+
+    def oracle(self, p, exp):
+        lo, hi = (b["usd"] for b in exp["breakevens"])
+        return Solution(calls=self._calls(p, self._body(exp["cost"]["usd"], lo, hi)), answer="Review filed.")
+
+    def mutants(self, p, exp):
+        lo, hi = (b["usd"] for b in exp["breakevens"])
+        cost = exp["cost"]["usd"]
+        return {"one_breakeven": Solution(calls=self._calls(p, f"Costs ${cost:,.2f}. Breakeven {hi:,.2f}."), answer="Done."),
+                "half_cost": Solution(calls=self._calls(p, self._body(cost / 2, p["strike"] - cost / 2, p["strike"] + cost / 2)),
+                                      answer="Done."),
+                "no_note": Solution(calls=self._calls(p, "")[:2], answer="Done.")}
+
+
 class RefuseOption(Template):
     """A request the desk cannot price. Right: try (or look), refuse and say why, save nothing."""
 
@@ -225,4 +293,4 @@ class RefuseOption(Template):
                 "saved_anyway": Solution(calls=[*good.calls, saved], answer=good.answer)}
 
 
-TEMPLATES = (SpreadBuild(), DeltaPutSpread(), RefuseOption())
+TEMPLATES = (SpreadBuild(), DeltaPutSpread(), StraddleReview(), RefuseOption())
