@@ -37,7 +37,10 @@ def _loggable(args: dict[str, Any]) -> str:
         if isinstance(value, dict):
             return {k: cut(v) for k, v in list(value.items())[:50]}
         return value
-    return json.dumps(cut(args), default=str, allow_nan=False)[: 4 * MAX_LOGGED_CHARS]
+    try:
+        return json.dumps(cut(args), default=str, allow_nan=False)[: 4 * MAX_LOGGED_CHARS]
+    except ValueError:  # a NaN or infinity in a raw HTTP body: log it as text, never fail the refusal
+        return json.dumps(cut(args), default=str)[: 4 * MAX_LOGGED_CHARS]
 
 
 class AppContext:

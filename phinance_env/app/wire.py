@@ -51,7 +51,7 @@ def ticker_list(tickers: str | list[str]) -> str | list[str]:
     if isinstance(tickers, str) and tickers.strip().startswith("["):
         try:
             parsed = json.loads(tickers)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # nested past Python's limit
             raise PhinanceError("tickers looks like a JSON list but does not parse; "
                                 "use 'A,B' or [\"A\", \"B\"]") from None
         if not isinstance(parsed, list) or not all(isinstance(t, str) for t in parsed):

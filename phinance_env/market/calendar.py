@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ from phinance_env.errors import BadDate
 if TYPE_CHECKING:
     import pandas as pd
 
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 # exchange_calendars defaults to a start ~20 years back; our real data begins in 1999.
 CALENDAR_START = "1990-01-02"
 CALENDAR_END = "2030-12-31"
@@ -80,7 +82,7 @@ def parse_date(value: str | dt.date, field: str = "date") -> dt.date:
         return value
     text = str(value).strip()
     try:
-        if len(text) != 10:
+        if not ISO_DAY.fullmatch(text):  # fromisoformat also takes '20180720xx' and week dates
             raise ValueError
         return dt.date.fromisoformat(text)
     except ValueError:

@@ -94,7 +94,7 @@ def test_sql_mode_reports_expectations_and_state_changes(exported, scenario_task
     play(task.oracle, client.call)
     client.close()
     rows = [json.loads(line) for line in (exported / "gen_verifier.jsonl").read_text().splitlines()]
-    code = rows[3]["verification"]["code"]
+    code = next(r for r in rows if r["scenario"] == "phinance_01" and r["task_idx"] == 3)["verification"]["code"]
     assert [line for line in code.splitlines() if line.strip().startswith("def verify_")] == [
         "def verify_task(initial_db_path, final_db_path, expected=None):"]
     facts = run_code_string(code, "sql", str(initial), str(db))
@@ -109,7 +109,7 @@ def test_code_strings_have_exactly_one_entry_point(exported):
     for row in code_rows(exported, None):
         entries = [line.strip() for line in row["verification"]["code"].splitlines() if line.strip().startswith("def verify_")]
         assert entries == ["def verify_task_completion(initial_db_path, final_db_path, final_answer, expected=None):"]
-        assert row["scenario"] in ("phinance_01", "portfolio_risk_01") and isinstance(row["task_idx"], int)
+        assert row["scenario"] in ("options_vol_01", "phinance_01", "portfolio_risk_01") and isinstance(row["task_idx"], int)
 
 
 @pytest.mark.parametrize("answer", [

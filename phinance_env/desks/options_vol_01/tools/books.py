@@ -24,7 +24,7 @@ from phinance_env.desks.options_vol_01.tables import BookPosition, Note, OptionB
 from phinance_env.desks.options_vol_01.tools.common import (
     chain, check_ticker, finish_run, listed_expiry, listed_strike, log_run,
 )
-from phinance_env.errors import Conflict, NotFound, PhinanceError
+from phinance_env.errors import BadDate, Conflict, NotFound, PhinanceError
 from phinance_env.market.calendar import parse_date
 
 router = APIRouter(tags=["strategies"], responses=ERROR_RESPONSES)
@@ -38,7 +38,7 @@ def _legs(raw) -> list[LegIn]:
     if isinstance(raw, str):
         try:
             raw = json.loads(raw)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # nested past Python's limit: not legs either
             raise PhinanceError('legs must be a JSON list, e.g. [{"kind": "call", "strike": 2700, "quantity": 1}]') from None
     try:
         legs = LEGS.validate_python(raw)
@@ -77,6 +77,9 @@ def build_strategy(ctx: ContextDep, body: StrategyCreate) -> Response:
     with ctx.call("build_strategy", **body.model_dump()) as call:
         symbol = check_ticker(ctx.store, body.ticker)
         expiry = parse_date(body.expiry, "expiry").isoformat()
+        if not "1999-01-04" < expiry <= "2019-12-31":
+            raise BadDate(f"expiry {expiry} can never be listed: chains exist for sessions 1999-01-04..2018-12-31, "
+                          "with expiries up to 2019")
         legs = _legs(body.legs)
         if call.db.scalar(select(Strategy.id).where(Strategy.name == body.name)) is not None:
             raise Conflict(f"a strategy named {body.name!r} already exists; pick another name")
@@ -242,12 +245,12 @@ def book_greeks(ctx: ContextDep, name: NameQ, as_of_date: DateQ) -> Response:
         b = _book(call.db, name)
         totals = dict(value=0.0, delta=0.0, gamma=0.0, vega=0.0, theta=0.0)
         live = expired = 0
-        session = None
+        calendar = ctx.store.series("^GSPC")
+        session = str(calendar.sessions[calendar.index_of(parse_date(as_of_date, "as_of_date"))[0]])
         for p in b.positions:
-            ch = chain(ctx.store, p.ticker, as_of_date)
-            session = ch.session.isoformat()
             if p.session > session:
-                continue
+                continue  # added after the date: not held then
+            ch = chain(ctx.store, p.ticker, session)
             if p.instrument == "stock":
                 totals["value"] += p.quantity * ch.spot
                 totals["delta"] += p.quantity
@@ -262,7 +265,6 @@ def book_greeks(ctx: ContextDep, name: NameQ, as_of_date: DateQ) -> Response:
             for k in ("delta", "gamma", "vega", "theta"):
                 totals[k] += p.quantity * getattr(g, k)
             live += 1
-        session = session or parse_date(as_of_date, "as_of_date").isoformat()
         row = log_run(call.db, "book_greeks", b.name, session, dict(name=name, as_of_date=as_of_date))
         result = BookGreeks(run_id=row.id, book=b.name, session=session, positions=live, expired=expired,
                             value=totals["value"], delta=totals["delta"], gamma=totals["gamma"],

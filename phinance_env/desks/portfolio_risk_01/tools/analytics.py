@@ -141,7 +141,7 @@ def parse_weights(target) -> dict[str, float]:
         if raw.startswith("{"):
             try:
                 target = json.loads(raw)
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError):  # nested past Python's limit
                 raise PhinanceError("target looks like a JSON object but does not parse; use 'NOVA:0.4, ^GSPC:0.5'") from None
         else:
             target = []  # pairs, so that a ticker given twice is seen
